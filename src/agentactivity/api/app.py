@@ -1,0 +1,68 @@
+"""The Starlette application: routes, and errors always answered as JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from agentactivity.api.auth import MemoryNonceStore, OAuthVerifier
+from agentactivity.api.errors import ApiError, error_response
+from agentactivity.api.routes import Handlers
+from agentactivity.service import ActivityService
+
+log = logging.getLogger("agentactivity")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: f"no such resource: {request.url.path}",
+                405: f"method {request.method} is not allowed on {request.url.path}"}
+    message = messages.get(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(ApiError(exc.status_code, message, headers=headers))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Should never happen; answer in the same JSON shape and keep the trace in the log.
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(ApiError(500, "internal error; the request was logged"))
+
+
+def create_app(service: ActivityService, verifier: OAuthVerifier | None = None) -> Starlette:
+    verifier = verifier or OAuthVerifier(
+        service.store.credentials_for_token, nonces=MemoryNonceStore()
+    )
+    handlers = Handlers(service, verifier)
+    routes = [
+        Route("/api/account/{accountId}/events", handlers.ingest, methods=["POST"]),
+        Route(
+            "/operations/api/account/{accountId}/agentactivity",
+            handlers.agent_activity,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/api/account/{accountId}/service/{serviceName}/baseURI.json",
+            handlers.discovery,
+            methods=["GET"],
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.service = service
+    return app

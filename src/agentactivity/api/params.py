@@ -1,0 +1,177 @@
+"""Agent Activity request parameters, checked against every rule of SPEC section 3.
+
+GET query strings and POST JSON bodies go through the same parser: values may be
+strings or numbers, `null` or an empty string means absent, unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from agentactivity.api.errors import ApiError
+from agentactivity.events import MAX_AGENT_ID
+from agentactivity.query import ActivityQuery
+
+_DIGITS = re.compile(r"\+?[0-9]+")
+KNOWN = ("timeframe", "agentIds", "v", "interval", "to", "totals")
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.messages.append(message)
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            details = self.messages if len(self.messages) > 1 else None
+            raise ApiError(400, self.messages[0], details)
+
+
+def _absent(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _integer(raw: Any, name: str, what: str) -> int:
+    """A whole number from a JSON number or a string of digits; ValueError otherwise."""
+    if isinstance(raw, bool):
+        raise ValueError(f"{name} must be {what}, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and _DIGITS.fullmatch(raw.strip()):
+        return int(raw.strip())
+    raise ValueError(f"{name} must be {what}, got {raw!r}")
+
+
+def _agent_id(raw: Any) -> int:
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw.isascii() or not raw.isdigit():
+            raise ValueError(f"agentIds: {raw!r} is not a numeric agent id")
+    value = _integer(raw, "agentIds", "a list of numeric agent ids")
+    if not 1 <= value <= MAX_AGENT_ID:
+        raise ValueError(f"agentIds: {value} is out of range (1 to {MAX_AGENT_ID})")
+    return value
+
+
+def parse_agent_ids(raw: Any, max_ids: int) -> tuple[int, ...] | None:
+    """`all` (None) or the ascending distinct ids of a comma-separated list."""
+    if _absent(raw):
+        raise ValueError("agentIds is required: 'all' or a comma-separated list of agent ids")
+    if isinstance(raw, str) and raw.strip().lower() == "all":
+        return None
+    if isinstance(raw, str):
+        items: list[Any] = raw.split(",")
+        for position, item in enumerate(items, start=1):
+            if not item.strip():
+                raise ValueError(f"agentIds has an empty item at position {position}")
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        items = [raw]
+    if not items:
+        raise ValueError("agentIds is required: 'all' or a comma-separated list of agent ids")
+    ids = {_agent_id(item) for item in items}
+    if len(ids) > max_ids:
+        raise ValueError(f"agentIds lists {len(ids)} agents; at most {max_ids} are allowed")
+    return tuple(sorted(ids))
+
+
+def _boolean(raw: Any, name: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "1"):
+        return True
+    if isinstance(raw, str) and raw.strip().lower() in ("false", "0"):
+        return False
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_activity_query(
+    raw: Mapping[str, Any],
+    *,
+    now_ms: int,
+    max_timeframe: int,
+    retention_ms: int,
+    max_agent_ids: int,
+) -> ActivityQuery:
+    problems = _Problems()
+
+    timeframe = None
+    if _absent(raw.get("timeframe")):
+        problems.add(f"timeframe is required: whole minutes from 1 to {max_timeframe}")
+    else:
+        try:
+            timeframe = _integer(raw["timeframe"], "timeframe", "a whole number of minutes")
+            if not 1 <= timeframe <= max_timeframe:
+                problems.add(f"timeframe must be between 1 and {max_timeframe} minutes, got {timeframe}")
+                timeframe = None
+        except ValueError as exc:
+            problems.add(str(exc))
+
+    agent_ids: tuple[int, ...] | None = None
+    try:
+        agent_ids = parse_agent_ids(raw.get("agentIds"), max_agent_ids)
+    except ValueError as exc:
+        problems.add(str(exc))
+
+    version = 1
+    if _absent(raw.get("v")):
+        problems.add("v is required: 1 or 2")
+    else:
+        try:
+            version = _integer(raw["v"], "v", "1 or 2")
+            if version not in (1, 2):
+                problems.add(f"v must be 1 or 2, got {version}")
+        except ValueError as exc:
+            problems.add(str(exc))
+
+    interval = None
+    if not _absent(raw.get("interval")):
+        try:
+            interval = _integer(raw["interval"], "interval", "a whole number of minutes")
+            if interval < 5:
+                problems.add(f"interval must be at least 5 minutes, got {interval}")
+            elif timeframe is not None and interval > timeframe:
+                problems.add(
+                    f"interval must not exceed timeframe (timeframe={timeframe}, interval={interval})"
+                )
+            elif timeframe is not None and timeframe % interval:
+                problems.add(
+                    f"interval must divide timeframe (timeframe={timeframe}, interval={interval})"
+                )
+        except ValueError as exc:
+            problems.add(str(exc))
+
+    to = None
+    if not _absent(raw.get("to")):
+        try:
+            to = _integer(raw["to"], "to", "epoch milliseconds")
+            oldest = now_ms - retention_ms
+            if to > now_ms:
+                problems.add(f"to must not be in the future (server time: {now_ms}), got {to}")
+            elif timeframe is not None and to - timeframe * 60_000 < oldest:
+                problems.add(
+                    f"to minus timeframe must not be older than the retention window "
+                    f"(oldest start: {oldest}), got to={to}"
+                )
+        except ValueError as exc:
+            problems.add(str(exc))
+
+    totals = False
+    if not _absent(raw.get("totals")):
+        try:
+            totals = _boolean(raw["totals"], "totals")
+        except ValueError as exc:
+            problems.add(str(exc))
+
+    problems.raise_if_any()
+    assert timeframe is not None
+    return ActivityQuery(timeframe, agent_ids, version, interval, to, totals)

@@ -1,0 +1,297 @@
+"""`agentactivity`: the one entry point (serve, keys, query, simulate, demo)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from agentactivity.api.routes import ACCOUNT_ID
+from agentactivity.credentials import SCOPES, new_credentials
+from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
+from agentactivity.store import StoreError, open_store
+
+app = typer.Typer(
+    name="agentactivity",
+    help=(
+        "Record contact-center agent activity and answer how each agent's logged-in time "
+        "split between states, chatting and at full chat capacity, through the legacy "
+        "Agent Activity HTTP API.\n\n"
+        "Start with `agentactivity demo` (what `make run` does), then try "
+        "`agentactivity query --credentials demo-credentials.json --timeframe 60`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+keys_app = typer.Typer(help="Manage API credentials (OAuth 1.0a keys bound to one account).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db or a bare "
+        f"file path. Default: $AGENTACTIVITY_DB, else {DEFAULT_DB}",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"agentactivity: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _settings(db: str | None) -> Settings:
+    try:
+        return Settings.from_env(db_url=db)
+    except SettingsError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def _build_service(settings: Settings):  # type: ignore[no-untyped-def]
+    from agentactivity.service import ActivityService
+
+    try:
+        store = open_store(settings.db_url)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    return ActivityService(store, settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+    db: DbOption = None,
+) -> None:
+    """Run the HTTP service.
+
+    Example: agentactivity serve --port 8080 --db sqlite:///./agentactivity.db
+
+    The engine is rebuilt from the database at start; then every acknowledged event is
+    durable and visible to the next query. Create credentials with `agentactivity keys
+    create` (it can run while the service is up).
+    """
+    import uvicorn
+
+    from agentactivity.api.app import create_app
+
+    service = _build_service(_settings(db))
+    with err.status("Loading events from the store..."):
+        loaded = service.load()
+    err.print(f"Loaded {loaded} events from {service.settings.db_url}; serving on http://{host}:{port}")
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str, typer.Option("--account", help="Account id, e.g. 12345678.")],
+    scope: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--scope",
+            help="read (queries) and/or ingest (events); repeat for both. Default: both.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Create an API key for an account (creating the account if needed) and print it as JSON.
+
+    Example: agentactivity keys create --account 12345678 --scope read > reader.json
+
+    The JSON has accountId, appKey, appSecret, accessToken, accessTokenSecret and scopes:
+    the four values any OAuth 1.0a client needs. Keep it secret.
+    """
+    if not ACCOUNT_ID.fullmatch(account):
+        raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
+    scopes = tuple(dict.fromkeys(scope or SCOPES))
+    for name in scopes:
+        if name not in SCOPES:
+            raise fail(f"--scope {name!r}: choose from {', '.join(SCOPES)}", 2)
+    service = _build_service(_settings(db))
+    credentials = new_credentials(account, scopes)
+    service.store.add_credentials(credentials)
+    service.store.close()
+    print(json.dumps(credentials.to_json(), indent=2))
+
+
+@app.command()
+def query(
+    credentials: Annotated[
+        Path, typer.Option("--credentials", help="The JSON that `keys create` printed.")
+    ],
+    timeframe: Annotated[int, typer.Option(help="Minutes back from the end of the window.")],
+    interval: Annotated[
+        Optional[int], typer.Option(help="Split into intervals of this many minutes (>= 5).")
+    ] = None,
+    agents: Annotated[str, typer.Option(help="'all' or comma-separated agent ids.")] = "all",
+    to: Annotated[
+        Optional[int], typer.Option(help="End of the window, epoch ms (default: now).")
+    ] = None,
+    totals: Annotated[bool, typer.Option(help="Add a TOTAL row over the listed agents.")] = False,
+    base_url: Annotated[
+        Optional[str],
+        typer.Option(help="Service URL. Default: the file's baseUrl, else http://127.0.0.1:8080."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON response.")] = False,
+) -> None:
+    """Ask the service how agents' time was spent, signed with OAuth 1.0a.
+
+    Example: agentactivity query --credentials demo-credentials.json --timeframe 60 --interval 15
+
+    Prints one table per interval (newest first) and one for the whole window, with
+    durations as h:mm:ss; --json prints exactly what the API answered.
+    """
+    from agentactivity.client import Client, ClientCredentials, ClientError
+    from agentactivity.tables import print_activity
+
+    try:
+        client = Client(ClientCredentials.load(credentials, base_url))
+        response = client.agent_activity(
+            timeframe=timeframe, agentIds=agents, v=1, interval=interval, to=to,
+            totals="true" if totals else None,
+        )
+    except ClientError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(response))
+    else:
+        print_activity(out, response)
+
+
+@app.command()
+def simulate(
+    agents: Annotated[int, typer.Option(help="Number of agents.", min=1, max=1_000_000)] = 40,
+    hours: Annotated[float, typer.Option(help="Hours of activity to generate.", min=0)] = 24,
+    seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 1,
+    end: Annotated[
+        Optional[int], typer.Option(help="End time, epoch ms (default: now).")
+    ] = None,
+    output: Annotated[
+        Optional[Path], typer.Option(help="Write NDJSON to this file ('-' for stdout).")
+    ] = None,
+    post: Annotated[
+        Optional[Path],
+        typer.Option(help="Post the events to a running service, signed with this credentials file."),
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Events per POST.", min=1, max=10_000)] = 1000,
+) -> None:
+    """Generate a realistic contact-center day (shifts, breaks with reasons, chats up to limits).
+
+    Examples:
+      agentactivity simulate --agents 1000 --hours 24 --output day.ndjson
+      agentactivity simulate --agents 40 --hours 2 --post creds.json
+
+    Deterministic: the same --agents, --seed and --end give the same events.
+    """
+    import time
+
+    from agentactivity.simulate import Simulator, write_ndjson
+
+    if (output is None) == (post is None):
+        raise fail("give exactly one of --output FILE (or -) and --post CREDENTIALS", 2)
+    end_ms = end if end is not None else time.time_ns() // 1_000_000
+    simulator = Simulator(agents=agents, seed=seed, start_ms=end_ms - int(hours * 3600_000))
+    events = simulator.events_until(end_ms)
+    if output is not None:
+        if str(output) == "-":
+            write_ndjson(events, sys.stdout)
+        else:
+            with output.open("w") as stream:
+                count = write_ndjson(events, stream)
+            err.print(f"Wrote {count} events for {agents} agents to {output}")
+        return
+    from agentactivity.client import Client, ClientCredentials, ClientError
+
+    assert post is not None
+    try:
+        client = Client(ClientCredentials.load(post))
+        accepted = duplicates = 0
+        with Progress(console=err) as progress:
+            task = progress.add_task("Posting events", total=len(events))
+            for i in range(0, len(events), batch):
+                answer = client.post_events(events[i : i + batch])
+                accepted += answer["accepted"]
+                duplicates += answer["duplicates"]
+                progress.advance(task, len(events[i : i + batch]))
+    except ClientError as exc:
+        raise fail(str(exc)) from exc
+    err.print(f"Posted {len(events)} events: {accepted} accepted, {duplicates} duplicates")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+    agents: Annotated[int, typer.Option(help="Simulated agents.", min=1, max=10_000)] = 40,
+    db: Annotated[
+        Path, typer.Option(help="Demo database file; it is recreated at every start.")
+    ] = Path("agentactivity-demo.db"),
+    credentials_file: Annotated[
+        Path, typer.Option("--credentials-file", help="Where to write the demo's keys.")
+    ] = Path("demo-credentials.json"),
+) -> None:
+    """Serve a simulated contact center: account 12345678, 24 h back-filled, live events.
+
+    Writes the demo's keys (plus baseUrl) to demo-credentials.json, so that
+    `agentactivity query --credentials demo-credentials.json --timeframe 60` works at once.
+    """
+    import uvicorn
+
+    from agentactivity import demo as demo_mod
+    from agentactivity.api.app import create_app
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    service = _build_service(_settings(str(db)))
+    simulator = demo_mod.prepare(service, agents, 24, seed=1, console=err)
+    base_url = f"http://{host}:{port}"
+    demo_mod.write_credentials(service, credentials_file, base_url)
+    demo_mod.start_live(service, simulator)
+    err.print(
+        f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
+        f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
+        f"  .venv/bin/agentactivity query --credentials {credentials_file} --timeframe 60 --interval 15"
+    )
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    """Entry point: bad arguments give one line on stderr and exit code 2."""
+    try:
+        result = app(standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Typer raises its own copy of click's exceptions: recognise them by shape.
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            print(exc.format_message())  # type: ignore[attr-defined]
+            sys.exit(0)
+        code = getattr(exc, "exit_code", None)
+        if code is None or not hasattr(exc, "format_message"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = f"agentactivity: error: {exc.format_message()}{hint}"
+        err.print(message, markup=False, highlight=False, soft_wrap=True)
+        sys.exit(code)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

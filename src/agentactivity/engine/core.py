@@ -1,0 +1,61 @@
+"""The engine: an in-memory, always-current index of every account's timelines.
+
+It is a cache of the store. Callers feed it events in store order (`apply`), and ask
+for figures (`agent_activity`). It does no I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from agentactivity.engine.account import AccountTimelines
+from agentactivity.engine.response import ResponseBuilder, StateNames
+from agentactivity.events import Event
+from agentactivity.query import ActivityQuery, interval_scopes
+
+
+class Engine:
+    def __init__(self, names: StateNames | None = None) -> None:
+        self.names = names or StateNames()
+        self._accounts: dict[str, AccountTimelines] = {}
+        self._lock = threading.RLock()
+
+    def apply(self, account_id: str, events: Iterable[tuple[int, Event]]) -> None:
+        """Add events in store order; sequences already seen are skipped."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            if account is None:
+                account = self._accounts[account_id] = AccountTimelines()
+            for seq, event in events:
+                if seq > account.last_seq:
+                    account.add(seq, event)
+
+    def last_seq(self, account_id: str) -> int:
+        with self._lock:
+            account = self._accounts.get(account_id)
+            return account.last_seq if account else 0
+
+    def account(self, account_id: str) -> AccountTimelines | None:
+        return self._accounts.get(account_id)
+
+    def agent_activity(self, account_id: str, query: ActivityQuery, now_ms: int) -> dict[str, Any]:
+        """The whole response body of SPEC section 3 for one validated query."""
+        start, end = query.window(now_ms)
+        intervals = interval_scopes(start, end, query.interval) if query.interval else []
+        scopes = [(start, end)] + [(a, b) for _, a, b in intervals]
+        with self._lock:
+            account = self._accounts.get(account_id) or AccountTimelines()
+            figures = account.figures(query.agent_ids, scopes)
+        builder = ResponseBuilder(figures, self.names, query.totals)
+        body: dict[str, Any] = {}
+        if intervals:
+            body["metricsByIntervals"] = [
+                {"timestamp": stamp, "metricsData": {"agentsMetrics": builder.agents_metrics(k)}}
+                for k, (stamp, _, _) in enumerate(intervals, start=1)
+            ]
+        body["agentsMetrics"] = builder.agents_metrics(0)
+        if query.version == 2:
+            return {"meta": {"responseCode": 200}, "body": body}
+        return body

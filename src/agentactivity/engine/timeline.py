@@ -1,0 +1,208 @@
+"""One agent's timeline: its events in order, turned into segments of constant situation.
+
+A segment starts at an event time and lasts until the next segment starts (the last one
+lasts forever, i.e. until "now"). Within a segment the agent's logged-in state, Away
+reason, "chatting" and "at max concurrency" do not change, so every figure of SPEC
+section 3 is a sum of segment durations. Events are applied in order of (time, seq):
+seq is the store's arrival order, which breaks same-millisecond ties.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agentactivity.events import Event
+
+# State codes, also the column groups of the figure matrix (see FIGURE_COLUMNS).
+OFFLINE, ONLINE, BACK_SOON, AWAY = 0, 1, 2, 3
+STATE_CODES = {"OFFLINE": OFFLINE, "ONLINE": ONLINE, "BACK_SOON": BACK_SOON, "AWAY": AWAY}
+STATE_NAMES_BY_CODE = {code: name for name, code in STATE_CODES.items()}
+
+# Per state three figures: total, chatting, chatting in max concurrency.
+FIGURES_PER_STATE = 3
+FIGURE_COLUMNS = 3 * FIGURES_PER_STATE  # Online, Back soon, Away
+
+# A segment's category: (state code, reason id or None, chatting, at max concurrency).
+Category = tuple[int, str | None, bool, bool]
+LOGGED_OUT: Category = (OFFLINE, None, False, False)
+
+
+@dataclass(slots=True)
+class Situation:
+    """Everything the events say about an agent at one instant."""
+
+    state: int = OFFLINE
+    reason: str | None = None
+    chats: set[str] = field(default_factory=set)
+    max_chats: int = 0
+    # For the current-state view: when (state, reason) and the login last changed.
+    since: int | None = None
+    logged_in_since: int | None = None
+
+    def apply(self, event: Event) -> None:
+        if event.type == "state":
+            assert event.state is not None
+            state = STATE_CODES[event.state]
+            reason = event.reason_id if state == AWAY else None
+            if (state, reason) != (self.state, self.reason):
+                self.since = event.time
+            if state != OFFLINE and self.state == OFFLINE:
+                self.logged_in_since = event.time
+            elif state == OFFLINE:
+                self.logged_in_since = None
+            self.state, self.reason = state, reason
+            if state == OFFLINE:
+                self.chats.clear()  # every OFFLINE ends all chats (SPEC section 2)
+        elif event.type == "chat_start":
+            assert event.chat_id is not None
+            self.chats.add(event.chat_id)
+        elif event.type == "chat_end":
+            self.chats.discard(event.chat_id or "")
+        else:
+            assert event.max_chats is not None
+            self.max_chats = event.max_chats
+
+    def category(self) -> Category:
+        if self.state == OFFLINE:
+            return LOGGED_OUT
+        chats = len(self.chats)
+        at_max = self.max_chats > 0 and chats >= self.max_chats
+        return (self.state, self.reason, chats > 0, at_max)
+
+
+@dataclass(slots=True)
+class SegmentArrays:
+    """A timeline in array form, ready for cumulative-sum evaluation.
+
+    `activity[j, c]` is 1 when figure column c accrues time during segment j, and
+    `cumulative[j, c]` is the ms column c accrued before segment j starts.
+    """
+
+    starts: np.ndarray  # int64, ascending
+    activity: np.ndarray  # int64 (n, columns)
+    cumulative: np.ndarray  # int64 (n, columns)
+
+
+def _cumulate(starts: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    cumulative = np.zeros_like(activity)
+    if len(starts) > 1:
+        durations = np.diff(starts)[:, None]
+        np.cumsum(activity[:-1] * durations, axis=0, out=cumulative[1:])
+    return cumulative
+
+
+class AgentTimeline:
+    """Events and segments of one agent, kept current as events arrive."""
+
+    __slots__ = ("agent_id", "_keys", "_events", "_situation", "_starts", "_categories",
+                 "_arrays", "_reason_arrays")
+
+    def __init__(self, agent_id: int) -> None:
+        self.agent_id = agent_id
+        self._keys: list[tuple[int, int]] = []  # (time, seq), ascending
+        self._events: list[Event] = []
+        self._situation = Situation()
+        self._starts: list[int] = []
+        self._categories: list[Category] = []
+        self._arrays: SegmentArrays | None = None
+        self._reason_arrays: dict[str, SegmentArrays] | None = None
+
+    @property
+    def situation(self) -> Situation:
+        """The agent's situation after every event applied so far."""
+        return self._situation
+
+    @property
+    def last_time(self) -> int | None:
+        return self._keys[-1][0] if self._keys else None
+
+    def add(self, seq: int, event: Event) -> None:
+        key = (event.time, seq)
+        self._arrays = self._reason_arrays = None
+        if not self._keys or key > self._keys[-1]:
+            self._keys.append(key)
+            self._events.append(event)
+            self._advance(event)
+            return
+        # A late event: insert it in order and rebuild the segments from scratch.
+        at = bisect.bisect(self._keys, key)
+        self._keys.insert(at, key)
+        self._events.insert(at, event)
+        self._rebuild()
+
+    def situation_at(self, time: int) -> Situation:
+        """The situation reflecting every event with time <= `time`."""
+        situation = Situation()
+        end = bisect.bisect(self._keys, (time, float("inf")))
+        for event in self._events[:end]:
+            situation.apply(event)
+        return situation
+
+    def _rebuild(self) -> None:
+        self._situation = Situation()
+        self._starts.clear()
+        self._categories.clear()
+        for event in self._events:
+            self._advance(event)
+
+    def _advance(self, event: Event) -> None:
+        """Apply an event that comes after every event applied so far."""
+        self._situation.apply(event)
+        category = self._situation.category()
+        starts, categories = self._starts, self._categories
+        if starts and starts[-1] == event.time:
+            # Same millisecond as the last segment's start: that segment never lasted,
+            # so its category is replaced, merging with the one before if now equal.
+            before = categories[-2] if len(categories) > 1 else LOGGED_OUT
+            if before == category:
+                starts.pop()
+                categories.pop()
+            else:
+                categories[-1] = category
+        elif (categories[-1] if categories else LOGGED_OUT) != category:
+            starts.append(event.time)
+            categories.append(category)
+
+    def arrays(self) -> SegmentArrays:
+        """State figure columns: (Online, Back soon, Away) x (total, chatting, at max)."""
+        if self._arrays is None:
+            self._arrays = self._build_arrays()
+        return self._arrays
+
+    def reason_arrays(self) -> dict[str, SegmentArrays]:
+        """Per Away reason: columns (total, chatting, at max) while Away under it."""
+        if self._reason_arrays is None:
+            self._reason_arrays = self._build_reason_arrays()
+        return self._reason_arrays
+
+    def _build_arrays(self) -> SegmentArrays:
+        n = len(self._starts)
+        starts = np.fromiter(self._starts, dtype=np.int64, count=n)
+        activity = np.zeros((n, FIGURE_COLUMNS), dtype=np.int64)
+        for j, (state, _reason, chatting, at_max) in enumerate(self._categories):
+            if state == OFFLINE:
+                continue
+            base = (state - 1) * FIGURES_PER_STATE
+            activity[j, base] = 1
+            activity[j, base + 1] = chatting
+            activity[j, base + 2] = at_max
+        return SegmentArrays(starts, activity, _cumulate(starts, activity))
+
+    def _build_reason_arrays(self) -> dict[str, SegmentArrays]:
+        reasons = {c[1] for c in self._categories if c[0] == AWAY and c[1] is not None}
+        if not reasons:
+            return {}
+        state_arrays = self.arrays()
+        away = state_arrays.activity[:, 6:9]
+        labels = [c[1] if c[0] == AWAY else None for c in self._categories]
+        result = {}
+        for reason in sorted(reasons):
+            mask = np.fromiter((label == reason for label in labels), dtype=bool, count=len(labels))
+            activity = away * mask[:, None]
+            result[reason] = SegmentArrays(
+                state_arrays.starts, activity, _cumulate(state_arrays.starts, activity)
+            )
+        return result

@@ -1,0 +1,191 @@
+"""The event model and its validation: what producers send to the ingest endpoint.
+
+Every rule here comes from SPEC section 2. Validation collects one message per bad
+event so that a refused batch tells the producer everything that is wrong at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+EVENT_TYPES = ("state", "chat_start", "chat_end", "max_chats")
+STATES = ("ONLINE", "BACK_SOON", "AWAY", "OFFLINE")
+MAX_AGENT_ID = 2**63 - 1
+MAX_EVENT_ID_LEN = 128
+MAX_REASON_ID_LEN = 64
+MAX_CHAT_ID_LEN = 128
+MAX_CHATS_LIMIT = 1000
+FUTURE_TOLERANCE_MS = 60_000
+DERIVED_ID_PREFIX = "derived:"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One validated fact about one agent at one millisecond."""
+
+    type: str
+    agent_id: int
+    time: int
+    event_id: str
+    state: str | None = None
+    reason_id: str | None = None
+    chat_id: str | None = None
+    max_chats: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as the ingest API accepts it (and as `export` writes it)."""
+        out: dict[str, Any] = {
+            "type": self.type,
+            "agentId": str(self.agent_id),
+            "time": self.time,
+            "eventId": self.event_id,
+        }
+        if self.state is not None:
+            out["state"] = self.state
+        if self.reason_id is not None:
+            out["reasonId"] = self.reason_id
+        if self.chat_id is not None:
+            out["chatId"] = self.chat_id
+        if self.max_chats is not None:
+            out["maxChats"] = self.max_chats
+        return out
+
+
+class EventError(ValueError):
+    """One event is invalid; the message names the field at fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBounds:
+    """The times an event may carry: inside retention, at most 60 s in the future."""
+
+    oldest: int
+    newest: int
+
+    @classmethod
+    def around(cls, now_ms: int, retention_ms: int) -> TimeBounds:
+        return cls(oldest=now_ms - retention_ms, newest=now_ms + FUTURE_TOLERANCE_MS)
+
+
+def derived_event_id(
+    type_: str,
+    agent_id: int,
+    time: int,
+    state: str | None,
+    reason_id: str | None,
+    chat_id: str | None,
+    max_chats: int | None,
+) -> str:
+    """The idempotency key of an event sent without `eventId`: same content, same key."""
+    content = "\x1f".join(
+        "" if v is None else str(v)
+        for v in (type_, agent_id, time, state, reason_id, chat_id, max_chats)
+    )
+    return DERIVED_ID_PREFIX + hashlib.sha256(content.encode()).hexdigest()[:40]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _agent_id(raw: Any) -> int:
+    if _is_int(raw):
+        value = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        value = int(raw)
+    else:
+        raise EventError("agentId must be a positive integer or a string of digits")
+    if not 1 <= value <= MAX_AGENT_ID:
+        raise EventError(f"agentId must be between 1 and {MAX_AGENT_ID}")
+    return value
+
+
+def _text(raw: Any, field: str, max_len: int) -> str:
+    if not isinstance(raw, str):
+        raise EventError(f"{field} must be a string")
+    if not 1 <= len(raw) <= max_len:
+        raise EventError(f"{field} must be 1 to {max_len} characters long")
+    return raw
+
+
+def _forbid(obj: dict[str, Any], fields: tuple[str, ...], type_: str) -> None:
+    for field in fields:
+        if obj.get(field) is not None:
+            raise EventError(f"{field} is not allowed on a {type_} event")
+
+
+def parse_event(obj: Any, bounds: TimeBounds) -> Event:
+    """Validate one decoded JSON value into an Event, or raise EventError."""
+    if not isinstance(obj, dict):
+        raise EventError("each event must be a JSON object")
+    type_ = obj.get("type")
+    if type_ not in EVENT_TYPES:
+        raise EventError(f"type must be one of {', '.join(EVENT_TYPES)}")
+    if obj.get("agentId") is None:
+        raise EventError("agentId is required")
+    agent_id = _agent_id(obj["agentId"])
+    time = obj.get("time")
+    if time is None:
+        raise EventError("time is required (epoch milliseconds, UTC)")
+    if not _is_int(time):
+        raise EventError("time must be an integer (epoch milliseconds, UTC)")
+    if time < bounds.oldest:
+        raise EventError(
+            f"time {time} is older than the retention window (oldest accepted: {bounds.oldest})"
+        )
+    if time > bounds.newest:
+        raise EventError(
+            f"time {time} is more than 60 s in the future (newest accepted: {bounds.newest})"
+        )
+    event_id = obj.get("eventId")
+    if event_id is not None:
+        event_id = _text(event_id, "eventId", MAX_EVENT_ID_LEN)
+
+    state = reason_id = chat_id = None
+    max_chats = None
+    if type_ == "state":
+        _forbid(obj, ("chatId", "maxChats"), type_)
+        state = obj.get("state")
+        if state not in STATES:
+            raise EventError(f"state must be one of {', '.join(STATES)}")
+        if obj.get("reasonId") is not None:
+            if state != "AWAY":
+                raise EventError("reasonId is only allowed with state AWAY")
+            reason_id = _text(obj["reasonId"], "reasonId", MAX_REASON_ID_LEN)
+    elif type_ in ("chat_start", "chat_end"):
+        _forbid(obj, ("state", "reasonId", "maxChats"), type_)
+        if obj.get("chatId") is None:
+            raise EventError(f"chatId is required on a {type_} event")
+        chat_id = _text(obj["chatId"], "chatId", MAX_CHAT_ID_LEN)
+    else:
+        _forbid(obj, ("state", "reasonId", "chatId"), type_)
+        raw = obj.get("maxChats")
+        if raw is None:
+            raise EventError("maxChats is required on a max_chats event")
+        if not _is_int(raw) or not 0 <= raw <= MAX_CHATS_LIMIT:
+            raise EventError(f"maxChats must be an integer from 0 to {MAX_CHATS_LIMIT}")
+        max_chats = raw
+
+    if event_id is None:
+        event_id = derived_event_id(type_, agent_id, time, state, reason_id, chat_id, max_chats)
+    return Event(type_, agent_id, time, event_id, state, reason_id, chat_id, max_chats)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchProblem:
+    index: int
+    message: str
+
+
+def parse_batch(items: list[Any], bounds: TimeBounds) -> tuple[list[Event], list[BatchProblem]]:
+    """Validate a whole batch; any problem means the batch is refused as a whole."""
+    events: list[Event] = []
+    problems: list[BatchProblem] = []
+    for index, item in enumerate(items):
+        try:
+            events.append(parse_event(item, bounds))
+        except EventError as exc:
+            problems.append(BatchProblem(index, str(exc)))
+    return events, problems

@@ -1,0 +1,66 @@
+"""The service: the store and the engine kept in step.
+
+Every write goes to the store first; the engine then catches up by sequence. Before a
+query the engine catches up too, so that an event acknowledged by any process sharing
+the store is in the very next answer (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agentactivity.engine import Engine
+from agentactivity.events import Event
+from agentactivity.query import ActivityQuery
+from agentactivity.settings import Settings
+from agentactivity.store import AppendResult, Store
+
+Clock = Callable[[], int]
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ActivityService:
+    def __init__(self, store: Store, settings: Settings, clock: Clock = wall_clock_ms) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.engine = Engine(settings.state_names)
+        self._catch_up_lock = threading.Lock()
+
+    def load(self) -> int:
+        """Rebuild the engine from the store; returns the number of events read."""
+        return sum(self.catch_up(account_id) for account_id in self.store.account_ids())
+
+    def catch_up(self, account_id: str) -> int:
+        """Feed the engine every stored event it has not seen yet."""
+        read = 0
+        with self._catch_up_lock:
+            after = self.engine.last_seq(account_id)
+            while True:
+                batch = self.store.read_after(account_id, after)
+                if not batch:
+                    return read
+                self.engine.apply(account_id, batch)
+                after = batch[-1][0]
+                read += len(batch)
+
+    def ingest(self, account_id: str, events: list[Event]) -> AppendResult:
+        result = self.store.append(account_id, events)
+        self.catch_up(account_id)
+        return result
+
+    def agent_activity(
+        self, account_id: str, query: ActivityQuery, now_ms: int | None = None
+    ) -> dict[str, Any]:
+        """The response body; `now_ms` is the instant the request was validated against."""
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            self.catch_up(account_id)
+        return self.engine.agent_activity(
+            account_id, query, self.clock() if now_ms is None else now_ms
+        )

@@ -1,0 +1,75 @@
+"""Service settings: defaults from SPEC.md, overridable by AGENTACTIVITY_* variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from agentactivity.engine.response import StateNames
+
+DAY_MS = 24 * 3600 * 1000
+DEFAULT_DB = "sqlite:///./agentactivity.db"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = DEFAULT_DB
+    retention_days: float = 7.0
+    max_timeframe_minutes: int = 1440
+    max_batch_events: int = 10_000
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_agent_ids: int = 10_000
+    state_names: StateNames = field(default_factory=StateNames)
+    # What domain discovery answers as baseURI; None means the request's own host.
+    public_base_uri: str | None = None
+
+    @property
+    def retention_ms(self) -> int:
+        return int(self.retention_days * DAY_MS)
+
+    def validate(self) -> Settings:
+        if self.retention_days <= 0:
+            raise SettingsError("retention must be more than 0 days")
+        if not 1 <= self.max_timeframe_minutes <= self.retention_ms // 60_000:
+            raise SettingsError(
+                "the maximum timeframe must be between 1 minute and the retention "
+                f"({self.retention_ms // 60_000} minutes)"
+            )
+        for name in ("max_batch_events", "max_body_bytes", "max_agent_ids"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1")
+        return self
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then AGENTACTIVITY_* variables, then explicit overrides (CLI flags)."""
+        env = os.environ
+        values: dict[str, object] = {}
+        conversions = {
+            "db_url": ("AGENTACTIVITY_DB", str),
+            "retention_days": ("AGENTACTIVITY_RETENTION_DAYS", float),
+            "max_timeframe_minutes": ("AGENTACTIVITY_MAX_TIMEFRAME_MINUTES", int),
+            "max_batch_events": ("AGENTACTIVITY_MAX_BATCH_EVENTS", int),
+            "max_body_bytes": ("AGENTACTIVITY_MAX_BODY_BYTES", int),
+            "max_agent_ids": ("AGENTACTIVITY_MAX_AGENT_IDS", int),
+            "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
+        }
+        for name, (var, convert) in conversions.items():
+            if env.get(var):
+                try:
+                    values[name] = convert(env[var])
+                except ValueError as exc:
+                    raise SettingsError(f"{var}={env[var]!r} is not a valid {convert.__name__}") from exc
+        names = StateNames(
+            online=env.get("AGENTACTIVITY_NAME_ONLINE", "Online"),
+            back_soon=env.get("AGENTACTIVITY_NAME_BACK_SOON", "Back in 5"),
+            away=env.get("AGENTACTIVITY_NAME_AWAY", "Away"),
+            logged_in=env.get("AGENTACTIVITY_NAME_LOGGED_IN", "Logged in"),
+        )
+        values["state_names"] = names
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values).validate()  # type: ignore[arg-type]

@@ -1,0 +1,47 @@
+"""The store: the only source of truth. Accounts, credentials and an append-only event
+log per account, each event numbered by a per-account sequence (1, 2, 3, ... without gaps)
+that gives the arrival order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from agentactivity.credentials import Credentials
+from agentactivity.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+    last_seq: int
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message says what to do."""
+
+
+class Store(Protocol):
+    def append(self, account_id: str, events: list[Event]) -> AppendResult:
+        """Store the events not seen before (by eventId), atomically and durably."""
+        ...
+
+    def read_after(
+        self, account_id: str, after_seq: int, limit: int = 50_000
+    ) -> list[tuple[int, Event]]:
+        """Events with seq > after_seq in seq order, at most `limit`."""
+        ...
+
+    def last_seq(self, account_id: str) -> int: ...
+
+    def account_ids(self) -> list[str]: ...
+
+    def ensure_account(self, account_id: str) -> None: ...
+
+    def add_credentials(self, credentials: Credentials) -> None: ...
+
+    def credentials_for_token(self, access_token: str) -> Credentials | None: ...
+
+    def close(self) -> None: ...

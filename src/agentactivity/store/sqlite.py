@@ -1,0 +1,199 @@
+"""The embedded store: one SQLite file in WAL mode, committed before acknowledging."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from agentactivity.credentials import Credentials
+from agentactivity.events import Event
+from agentactivity.store.base import AppendResult, StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    account_id TEXT NOT NULL REFERENCES accounts(account_id),
+    access_token TEXT NOT NULL,
+    app_key TEXT NOT NULL,
+    app_secret TEXT NOT NULL,
+    access_token_secret TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (access_token)
+);
+CREATE TABLE IF NOT EXISTS events (
+    account_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    agent_id INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    state TEXT,
+    reason_id TEXT,
+    chat_id TEXT,
+    max_chats INTEGER,
+    PRIMARY KEY (account_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (account_id, event_id);
+"""
+
+# SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
+LOOKUP_CHUNK = 500
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of `sqlite:///relative`, `sqlite:////absolute` or a bare path."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+    elif url.startswith("sqlite://"):
+        raise StoreError(
+            f"cannot read database URL {url!r}: write sqlite:///relative/file.db "
+            "or sqlite:////absolute/file.db"
+        )
+    else:
+        path = url
+    if not path:
+        raise StoreError("the SQLite database path is empty")
+    return path
+
+
+class SQLiteStore:
+    def __init__(self, url: str) -> None:
+        path = sqlite_path(url)
+        if path != ":memory:":
+            parent = Path(path).resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"cannot open database {path!r}: folder {parent} does not exist")
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=5.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is on disk before we answer, even across power loss.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open database {path!r}: {exc}. Check that it is an agentactivity "
+                "SQLite file, not in use by another program that locks it, and writable."
+            ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def ensure_account(self, account_id: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
+                (account_id, int(time.time() * 1000)),
+            )
+
+    def account_ids(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT account_id FROM accounts ORDER BY account_id")
+            return [row[0] for row in rows]
+
+    def last_seq(self, account_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
+            ).fetchone()
+        return row[0] if row else 0
+
+    def add_credentials(self, credentials: Credentials) -> None:
+        self.ensure_account(credentials.account_id)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO credentials (account_id, access_token, app_key, app_secret, "
+                "access_token_secret, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    credentials.account_id,
+                    credentials.access_token,
+                    credentials.app_key,
+                    credentials.app_secret,
+                    credentials.access_token_secret,
+                    ",".join(credentials.scopes),
+                    int(time.time() * 1000),
+                ),
+            )
+
+    def credentials_for_token(self, access_token: str) -> Credentials | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT account_id, app_key, app_secret, access_token, access_token_secret, "
+                "scopes FROM credentials WHERE access_token = ?",
+                (access_token,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Credentials(row[0], row[1], row[2], row[3], row[4], tuple(row[5].split(",")))
+
+    def append(self, account_id: str, events: list[Event]) -> AppendResult:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
+                    (account_id, int(time.time() * 1000)),
+                )
+                last_seq = db.execute(
+                    "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
+                ).fetchone()[0]
+                seen = self._known_event_ids(account_id, {e.event_id for e in events})
+                rows = []
+                for event in events:
+                    if event.event_id in seen:
+                        continue
+                    seen.add(event.event_id)  # a repeat inside the batch is a duplicate too
+                    last_seq += 1
+                    rows.append((
+                        account_id, last_seq, event.event_id, event.agent_id, event.time,
+                        event.type, event.state, event.reason_id, event.chat_id, event.max_chats,
+                    ))
+                db.executemany(
+                    "INSERT INTO events (account_id, seq, event_id, agent_id, time, type, state, "
+                    "reason_id, chat_id, max_chats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                db.execute(
+                    "UPDATE accounts SET last_seq = ? WHERE account_id = ?", (last_seq, account_id)
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return AppendResult(len(rows), len(events) - len(rows), last_seq)
+
+    def _known_event_ids(self, account_id: str, event_ids: set[str]) -> set[str]:
+        wanted = list(event_ids)
+        known: set[str] = set()
+        for i in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[i : i + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT event_id FROM events WHERE account_id = ? AND event_id IN ({marks})",
+                (account_id, *chunk),
+            )
+            known.update(row[0] for row in rows)
+        return known
+
+    def read_after(
+        self, account_id: str, after_seq: int, limit: int = 50_000
+    ) -> list[tuple[int, Event]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, max_chats "
+                "FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (account_id, after_seq, limit),
+            ).fetchall()
+        return [(row[0], Event(*row[1:])) for row in rows]
