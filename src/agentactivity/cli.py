@@ -264,7 +264,8 @@ def demo(
     err.print(
         f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
         f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
-        f"  .venv/bin/agentactivity query --credentials {credentials_file} --timeframe 60 --interval 15"
+        f"  .venv/bin/agentactivity query --credentials {credentials_file} --timeframe 60 --interval 15",
+        soft_wrap=True,
     )
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
 

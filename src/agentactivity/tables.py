@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -20,33 +21,37 @@ def _utc(ms: int) -> str:
 
 
 def metrics_table(title: str, agents_metrics: dict[str, Any]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for header in ("Agent", "Logged in", "Online", "Back soon", "Away", "Chatting",
-                   "Not chatting", "At max chats", "Away reasons"):
-        table.add_column(header, justify="left" if header in ("Agent", "Away reasons") else "right")
+    """One row per agent (and a TOTAL row with totals): time per state and chat use."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Agent", no_wrap=True)
+    for header in ("Logged in", "Online", "Back soon", "Away", "Chatting", "At max"):
+        table.add_column(header, justify="right", no_wrap=True)
     rows = list(agents_metrics["metricsPerAgent"].items())
     totals = agents_metrics.get("metricsTotals") or []
     if totals:
         rows.append(("TOTAL", totals))
     for agent, entries in rows:
         online, back, away, logged = entries
-        reasons = ", ".join(
-            f"{r['id']} {duration(r['value']['total'])}" for r in away.get("reasons", [])
-        )
         table.add_row(
             agent,
-            duration(logged["value"]["total"]),
-            duration(online["value"]["total"]),
-            duration(back["value"]["total"]),
-            duration(away["value"]["total"]),
+            *(duration(entry["value"]["total"]) for entry in (logged, online, back, away)),
             duration(logged["value"]["chatting"]),
-            duration(logged["value"]["notChatting"]),
             duration(logged["value"]["chattingInMaxConcurrency"]),
-            reasons or "-",
         )
     if not rows:
-        table.add_row("(no agent logged in)", *[""] * 8)
+        table.add_row("(nobody logged in)", *[""] * 6)
     return table
+
+
+def reasons_table(agents_metrics: dict[str, Any]) -> Table | None:
+    """Away time per reason, per agent; None when nobody was Away with a reason."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Away reasons", title_justify="left")
+    for header in ("Agent", "Reason", "Away"):
+        table.add_column(header, justify="right" if header == "Away" else "left", no_wrap=True)
+    for agent, entries in agents_metrics["metricsPerAgent"].items():
+        for reason in entries[2]["reasons"]:
+            table.add_row(agent, reason["id"], duration(reason["value"]["total"]))
+    return table if table.row_count else None
 
 
 def print_activity(console: Console, response: dict[str, Any]) -> None:
@@ -55,3 +60,6 @@ def print_activity(console: Console, response: dict[str, Any]) -> None:
         metrics = interval["metricsData"]["agentsMetrics"]
         console.print(metrics_table(f"Interval ending {_utc(interval['timestamp'])}", metrics))
     console.print(metrics_table("Whole window", body["agentsMetrics"]))
+    reasons = reasons_table(body["agentsMetrics"])
+    if reasons is not None:
+        console.print(reasons)

@@ -139,7 +139,8 @@ def event_kinds():
 @st.composite
 def scenarios(draw, max_events_per_agent: int = 14):
     base = draw(st.integers(4_000_000, 6_000_000)) * FIVE  # a 5-minute boundary
-    agents = draw(st.lists(st.sampled_from(ID_POOL), min_size=1, max_size=4, unique=True))
+    any_id = st.one_of(st.sampled_from(ID_POOL), st.integers(1, 2**63 - 1))
+    agents = draw(st.lists(any_id, min_size=1, max_size=4, unique=True))
     query, end, now = draw(queries(agents))
     start = end - query.timeframe * MINUTE
 
@@ -209,7 +210,7 @@ def expected(pairs, query, now):
 # --------------------------------------------------------------------------- engine vs reference
 
 
-@settings(SETTINGS, max_examples=400)
+@settings(SETTINGS, max_examples=600)
 @given(scenarios())
 def test_engine_matches_reference(sc: Scenario):
     note(sc.describe())
@@ -220,7 +221,17 @@ def test_engine_matches_reference(sc: Scenario):
     assert_same_payload(got, expected(sc.pairs, sc.query, sc.now))
 
 
-@settings(SETTINGS, max_examples=150)
+@settings(SETTINGS, max_examples=80)
+@given(scenarios(max_events_per_agent=40))
+def test_engine_matches_reference_on_long_streams(sc: Scenario):
+    note(sc.describe())
+    engine = new_engine()
+    engine.apply(ACCOUNT, sc.pairs)
+    got = engine.agent_activity(ACCOUNT, sc.query, sc.now)
+    assert_same_payload(got, expected(sc.pairs, sc.query, sc.now))
+
+
+@settings(SETTINGS, max_examples=200)
 @given(scenarios(), st.data())
 def test_split_applies_match_one_apply(sc: Scenario, data):
     note(sc.describe())
@@ -236,7 +247,7 @@ def test_split_applies_match_one_apply(sc: Scenario, data):
     assert_same_payload(got, expected(sc.pairs, sc.query, sc.now))
 
 
-@settings(SETTINGS, max_examples=150)
+@settings(SETTINGS, max_examples=250)
 @given(scenarios(), st.data())
 def test_late_events_after_a_query(sc: Scenario, data):
     """Query, apply more (late) events, query again: no stale answers."""
