@@ -165,7 +165,7 @@ def query(
             totals="true" if totals else None,
         )
     except ClientError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), 2 if exc.status == 400 else 1) from exc
     if as_json:
         print(json.dumps(response))
     else:
@@ -245,6 +245,8 @@ def demo(
     ] = Path("demo-credentials.json"),
 ) -> None:
     """Serve a simulated contact center: account 12345678, 24 h back-filled, live events.
+
+    Example: agentactivity demo --port 8080 --agents 40
 
     Writes the demo's keys (plus baseUrl) to demo-credentials.json, so that
     `agentactivity query --credentials demo-credentials.json --timeframe 60` works at once.

@@ -16,6 +16,10 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 class ClientError(RuntimeError):
     """The server could not be reached or refused the request; the message says why."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 @dataclass(frozen=True)
 class ClientCredentials:
@@ -73,7 +77,9 @@ class Client:
             body = None
         if response.status_code != 200:
             message = body.get("message") if isinstance(body, dict) else response.text[:200]
-            raise ClientError(f"{response.status_code} from {method} {path}: {message}")
+            raise ClientError(
+                f"{response.status_code} from {method} {path}: {message}", response.status_code
+            )
         return body
 
     def agent_activity(self, **params: Any) -> Any:

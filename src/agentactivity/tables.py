@@ -22,10 +22,12 @@ def _utc(ms: int) -> str:
 
 def metrics_table(title: str, agents_metrics: dict[str, Any]) -> Table:
     """One row per agent (and a TOTAL row with totals): time per state and chat use."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # Compact on purpose: a 19-digit agent id and six h:mm:ss columns fit 80 columns.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 0, 0, 1), show_edge=False)
     table.add_column("Agent", no_wrap=True)
-    for header in ("Logged in", "Online", "Back soon", "Away", "Chatting", "At max"):
-        table.add_column(header, justify="right", no_wrap=True)
+    for header in ("Logged\nin", "Online", "Back\nsoon", "Away", "Chatting", "At max\nchats"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=8)
     rows = list(agents_metrics["metricsPerAgent"].items())
     totals = agents_metrics.get("metricsTotals") or []
     if totals:
@@ -47,7 +49,7 @@ def reasons_table(agents_metrics: dict[str, Any]) -> Table | None:
     """Away time per reason, per agent; None when nobody was Away with a reason."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Away reasons", title_justify="left")
     for header in ("Agent", "Reason", "Away"):
-        table.add_column(header, justify="right" if header == "Away" else "left", no_wrap=True)
+        table.add_column(header, justify="right" if header == "Away" else "left", overflow="fold")
     for agent, entries in agents_metrics["metricsPerAgent"].items():
         for reason in entries[2]["reasons"]:
             table.add_row(agent, reason["id"], duration(reason["value"]["total"]))

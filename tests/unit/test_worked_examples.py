@@ -536,7 +536,9 @@ def test_totals_sum_ms_of_listed_agents_per_scope(impl):
     s.state(4, t(10, 8), "AWAY", "q").start(4, t(10, 8, 30), "c").state(4, t(10, 9), "OFFLINE")
     payload = run(impl, s, q(10, interval=5, to=t(10, 10), totals=True), t(10, 10))
     newer_1_2 = four(online=v(1, 0, 1, 0), logged=v(1, 0, 1, 0))
-    newer_4 = four(away=v(60, 30, 30, 0), reasons=[("q", v(60, 30, 30, 0))], logged=v(60, 30, 30, 0))
+    newer_4 = four(
+        away=v(60, 30, 30, 0), reasons=[("q", v(60, 30, 30, 0))], logged=v(60, 30, 30, 0)
+    )
     newer = metrics(
         {
             "1": newer_1_2,

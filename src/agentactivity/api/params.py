@@ -44,7 +44,10 @@ def _integer(raw: Any, name: str, what: str) -> int:
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
     if isinstance(raw, str) and _DIGITS.fullmatch(raw.strip()):
-        return int(raw.strip())
+        digits = raw.strip().lstrip("+").lstrip("0") or "0"
+        if len(digits) > 19:  # beyond any 64-bit value (and Python's int() digit limit)
+            raise ValueError(f"{name} must be {what}, got a number of {len(digits)} digits")
+        return int(digits)
     raise ValueError(f"{name} must be {what}, got {raw!r}")
 
 

@@ -1,0 +1,104 @@
+"""`agentactivity demo` (what `make run` serves): back-filled history, keys, live events."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import (
+    DISCOVERY_PATH,
+    ManagedProcess,
+    activity_url,
+    free_port,
+    now_ms,
+    oauth,
+    run_cli,
+)
+
+pytestmark = pytest.mark.e2e
+
+DEMO_ACCOUNT = "12345678"
+# The live feed follows the simulation's own clock; with a few hundred agents some event
+# is due every couple of seconds (10 agents would make one every ~50 s on average).
+AGENTS = 300
+READY_TIMEOUT_S = 60.0
+LIVE_TIMEOUT_S = 30.0
+
+
+def stored(db: Path) -> tuple[int, int]:
+    """(event count, latest event time) of the demo account, read-only beside the demo."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5.0) as conn:
+        row = conn.execute("SELECT count(*), coalesce(max(time), 0) FROM events "
+                           "WHERE account_id = ?", (DEMO_ACCOUNT,)).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "demo.db"
+    creds_path = tmp_path / "demo-credentials.json"
+    demo = ManagedProcess(
+        ["demo", "--port", str(port), "--db", str(db), "--credentials-file", str(creds_path),
+         "--agents", str(AGENTS)], tmp_path, "demo")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        demo.wait_for_http(base + DISCOVERY_PATH, READY_TIMEOUT_S, ready=creds_path.exists)
+        ready_at = now_ms()
+
+        creds: dict[str, Any] = json.loads(creds_path.read_text())
+        assert creds["accountId"] == DEMO_ACCOUNT
+        for name in ("appKey", "appSecret", "accessToken", "accessTokenSecret"):
+            assert isinstance(creds[name], str) and creds[name], name
+        assert sorted(creds["scopes"]) == ["ingest", "read"]
+        assert creds["baseUrl"] == base
+
+        answer = requests.get(activity_url(creds["baseUrl"], DEMO_ACCOUNT),
+                              params={"timeframe": 1440, "agentIds": "all", "v": 1},
+                              auth=oauth(creds), timeout=30)
+        assert answer.status_code == 200, answer.text
+        per_agent = answer.json()["agentsMetrics"]["metricsPerAgent"]
+        assert len(per_agent) >= AGENTS // 2, f"only {len(per_agent)} agents in 24 h"
+        assert all(1001 <= int(agent) < 1001 + AGENTS for agent in per_agent)
+        assert list(per_agent) == sorted(per_agent, key=int)
+        logged_in = [entries[3]["value"] for entries in per_agent.values()]
+        assert sum(v["total"] for v in logged_in) > 0 and sum(v["chatting"] for v in logged_in) > 0
+        for agent, entries in per_agent.items():
+            assert [e["id"] for e in entries] == [2, 3, 4, -1], agent
+            parts = sum(e["value"]["total"] for e in entries[:3])
+            assert abs(entries[3]["value"]["total"] - parts) <= 2, agent
+            assert entries[3]["value"]["total"] <= 1440 * 60, agent
+
+        # The README's next step works at once with the written file.
+        result = run_cli("query", "--credentials", str(creds_path), "--timeframe", "60",
+                         cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "Whole window" in result.stdout
+
+        # Live: events dated after the demo became ready keep arriving in its store.
+        count_at_ready, _ = stored(db)
+        assert count_at_ready > 0
+        deadline = time.monotonic() + LIVE_TIMEOUT_S
+        while True:
+            count, latest = stored(db)
+            if count > count_at_ready and latest > ready_at:
+                break
+            assert demo.running(), demo.output()
+            assert time.monotonic() < deadline, (
+                f"no live event stored within {LIVE_TIMEOUT_S:.0f} s "
+                f"({count_at_ready} -> {count} events)\n{demo.output()}")
+            time.sleep(0.5)
+        # ...and are visible to queries at once: the latest agent states reach "now".
+        recent = requests.get(activity_url(base, DEMO_ACCOUNT),
+                              params={"timeframe": 5, "agentIds": "all", "v": 2},
+                              auth=oauth(creds), timeout=30)
+        assert recent.status_code == 200, recent.text
+        assert recent.json()["meta"] == {"responseCode": 200}
+        assert recent.json()["body"]["agentsMetrics"]["metricsPerAgent"]
+    finally:
+        assert demo.stop(), "the demo did not stop on SIGTERM"
