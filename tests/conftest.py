@@ -51,7 +51,9 @@ class OAuth1Auth(httpx.Auth):
         content_type = request.headers.get("content-type", "")
         body = request.content if "application/x-www-form-urlencoded" in content_type else None
         _, headers, _ = self._signer.sign(
-            str(request.url), request.method, body.decode() if body else None,
+            str(request.url),
+            request.method,
+            body.decode() if body else None,
             {"Content-Type": content_type} if body else None,
         )
         request.headers["Authorization"] = headers["Authorization"]
@@ -72,7 +74,9 @@ def service(clock: FakeClock) -> Iterator[ActivityService]:
     store.close()
 
 
-def make_credentials(service: ActivityService, account: str, scopes: tuple[str, ...]) -> Credentials:
+def make_credentials(
+    service: ActivityService, account: str, scopes: tuple[str, ...]
+) -> Credentials:
     credentials = new_credentials(account, scopes)
     service.store.add_credentials(credentials)
     return credentials

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.credentials import SCOPES, new_credentials
+from agentactivity.service import ActivityService
 from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
 from agentactivity.store import StoreError, open_store
 
@@ -30,15 +31,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-keys_app = typer.Typer(help="Manage API credentials (OAuth 1.0a keys bound to one account).",
-                       no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Manage API credentials (OAuth 1.0a keys bound to one account).", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
 out = Console()
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--db",
         help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db or a bare "
@@ -60,9 +62,7 @@ def _settings(db: str | None) -> Settings:
         raise fail(str(exc), 2) from exc
 
 
-def _build_service(settings: Settings):  # type: ignore[no-untyped-def]
-    from agentactivity.service import ActivityService
-
+def _build_service(settings: Settings) -> ActivityService:
     try:
         store = open_store(settings.db_url)
     except StoreError as exc:
@@ -91,7 +91,9 @@ def serve(
     service = _build_service(_settings(db))
     with err.status("Loading events from the store..."):
         loaded = service.load()
-    err.print(f"Loaded {loaded} events from {service.settings.db_url}; serving on http://{host}:{port}")
+    err.print(
+        f"Loaded {loaded} events from {service.settings.db_url}; serving on http://{host}:{port}"
+    )
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
 
 
@@ -99,7 +101,7 @@ def serve(
 def keys_create(
     account: Annotated[str, typer.Option("--account", help="Account id, e.g. 12345678.")],
     scope: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--scope",
             help="read (queries) and/or ingest (events); repeat for both. Default: both.",
@@ -135,15 +137,15 @@ def query(
     ],
     timeframe: Annotated[int, typer.Option(help="Minutes back from the end of the window.")],
     interval: Annotated[
-        Optional[int], typer.Option(help="Split into intervals of this many minutes (>= 5).")
+        int | None, typer.Option(help="Split into intervals of this many minutes (>= 5).")
     ] = None,
     agents: Annotated[str, typer.Option(help="'all' or comma-separated agent ids.")] = "all",
     to: Annotated[
-        Optional[int], typer.Option(help="End of the window, epoch ms (default: now).")
+        int | None, typer.Option(help="End of the window, epoch ms (default: now).")
     ] = None,
     totals: Annotated[bool, typer.Option(help="Add a TOTAL row over the listed agents.")] = False,
     base_url: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Service URL. Default: the file's baseUrl, else http://127.0.0.1:8080."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON response.")] = False,
@@ -161,7 +163,11 @@ def query(
     try:
         client = Client(ClientCredentials.load(credentials, base_url))
         response = client.agent_activity(
-            timeframe=timeframe, agentIds=agents, v=1, interval=interval, to=to,
+            timeframe=timeframe,
+            agentIds=agents,
+            v=1,
+            interval=interval,
+            to=to,
             totals="true" if totals else None,
         )
     except ClientError as exc:
@@ -177,15 +183,15 @@ def simulate(
     agents: Annotated[int, typer.Option(help="Number of agents.", min=1, max=1_000_000)] = 40,
     hours: Annotated[float, typer.Option(help="Hours of activity to generate.", min=0)] = 24,
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 1,
-    end: Annotated[
-        Optional[int], typer.Option(help="End time, epoch ms (default: now).")
-    ] = None,
+    end: Annotated[int | None, typer.Option(help="End time, epoch ms (default: now).")] = None,
     output: Annotated[
-        Optional[Path], typer.Option(help="Write NDJSON to this file ('-' for stdout).")
+        Path | None, typer.Option(help="Write NDJSON to this file ('-' for stdout).")
     ] = None,
     post: Annotated[
-        Optional[Path],
-        typer.Option(help="Post the events to a running service, signed with this credentials file."),
+        Path | None,
+        typer.Option(
+            help="Post the events to a running service, signed with this credentials file."
+        ),
     ] = None,
     batch: Annotated[int, typer.Option(help="Events per POST.", min=1, max=10_000)] = 1000,
 ) -> None:
@@ -266,7 +272,8 @@ def demo(
     err.print(
         f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
         f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
-        f"  .venv/bin/agentactivity query --credentials {credentials_file} --timeframe 60 --interval 15",
+        f"  .venv/bin/agentactivity query --credentials {credentials_file} "
+        "--timeframe 60 --interval 15",
         soft_wrap=True,
     )
     uvicorn.run(create_app(service), host=host, port=port, log_level="warning")

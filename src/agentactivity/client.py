@@ -70,7 +70,9 @@ class Client:
         try:
             response = self._session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
-            raise ClientError(f"cannot reach {url}: {exc}. Is `agentactivity serve` running?") from exc
+            raise ClientError(
+                f"cannot reach {url}: {exc}. Is `agentactivity serve` running?"
+            ) from exc
         try:
             body = response.json()
         except ValueError:
@@ -88,4 +90,4 @@ class Client:
 
     def post_events(self, events: list[dict[str, Any]]) -> dict[str, int]:
         path = f"/api/account/{self.credentials.account_id}/events"
-        return self._request("POST", path, json=events)  # type: ignore[no-any-return]
+        return self._request("POST", path, json=events)

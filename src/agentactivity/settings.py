@@ -63,7 +63,9 @@ class Settings:
                 try:
                     values[name] = convert(env[var])
                 except ValueError as exc:
-                    raise SettingsError(f"{var}={env[var]!r} is not a valid {convert.__name__}") from exc
+                    raise SettingsError(
+                        f"{var}={env[var]!r} is not a valid {convert.__name__}"
+                    ) from exc
         names = StateNames(
             online=env.get("AGENTACTIVITY_NAME_ONLINE", "Online"),
             back_soon=env.get("AGENTACTIVITY_NAME_BACK_SOON", "Back in 5"),

@@ -78,8 +78,12 @@ def _plan_breaks(
         wanted.append((rng.uniform(0.4, 0.55) * length, rng.uniform(30, 60), "AWAY", LUNCH))
     for _ in range(rng.randint(2, 5)):
         wanted.append((rng.uniform(0.05, 0.9) * length, rng.uniform(5, 15), "BACK_SOON", None))
-    for p, lo, hi, reason in ((0.35, 15, 60, MEETING), (0.2, 30, 90, TRAINING),
-                              (0.2, 15, 30, COACHING), (0.5, 3, 15, None)):
+    for p, lo, hi, reason in (
+        (0.35, 15, 60, MEETING),
+        (0.2, 30, 90, TRAINING),
+        (0.2, 15, 30, COACHING),
+        (0.5, 3, 15, None),
+    ):
         if rng.random() < p:
             wanted.append((rng.uniform(0.05, 0.9) * length, rng.uniform(lo, hi), "AWAY", reason))
     if rng.random() < 0.05:  # a dropped connection: OFFLINE ends the open chats
@@ -99,14 +103,22 @@ def _plan_breaks(
 
 
 def _shift_events(
-    rng: random.Random, seed: int, aid: str, day: int, start: int, length: int,
-    limit: int, per_min: float,
+    rng: random.Random,
+    seed: int,
+    aid: str,
+    day: int,
+    start: int,
+    length: int,
+    limit: int,
+    per_min: float,
 ) -> Iterator[Event]:
     """The events of one shift, in time order; `rng` has drawn the start and length."""
     end = start + length
     login = start + rng.randint(5, 400)  # limit first, then ONLINE a few ms later
     sched: list[tuple[int, str, Any, str | None]] = [
-        (start, "max", limit, None), (login, "state", "ONLINE", None)]
+        (start, "max", limit, None),
+        (login, "state", "ONLINE", None),
+    ]
     wrap = end
     if rng.random() < 0.65:  # wrap-up: stop taking chats, let the open ones finish
         wrap = end - int(rng.uniform(3, 12) * MIN_MS)
@@ -136,8 +148,13 @@ def _shift_events(
             i += 1
             if kind == "max":
                 cur_limit = value
-                yield {"type": "max_chats", "agentId": aid, "time": t, "eventId": eid,
-                       "maxChats": value}
+                yield {
+                    "type": "max_chats",
+                    "agentId": aid,
+                    "time": t,
+                    "eventId": eid,
+                    "maxChats": value,
+                }
                 continue
             state = value
             if state == "OFFLINE":
@@ -198,18 +215,33 @@ def _agent_stream(seed: int, agent_id: int, index: int, start_ms: int) -> Iterat
 
 
 def _snapshot(
-    seed: int, aid: str, t: int, limit: int | None, state: str, reason: str | None,
+    seed: int,
+    aid: str,
+    t: int,
+    limit: int | None,
+    state: str,
+    reason: str | None,
     open_chats: Iterable[str],
 ) -> Iterator[Event]:
     prefix = f"sim-{seed}-{aid}-at{t}-"
     n = itertools.count()
     if limit is not None:
-        yield {"type": "max_chats", "agentId": aid, "time": t, "eventId": f"{prefix}{next(n)}",
-               "maxChats": limit}
+        yield {
+            "type": "max_chats",
+            "agentId": aid,
+            "time": t,
+            "eventId": f"{prefix}{next(n)}",
+            "maxChats": limit,
+        }
     yield _state(aid, t, f"{prefix}{next(n)}", state, reason)
     for cid in open_chats:
-        yield {"type": "chat_start", "agentId": aid, "time": t, "eventId": f"{prefix}{next(n)}",
-               "chatId": cid}
+        yield {
+            "type": "chat_start",
+            "agentId": aid,
+            "time": t,
+            "eventId": f"{prefix}{next(n)}",
+            "chatId": cid,
+        }
 
 
 class Simulator:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
@@ -17,14 +17,20 @@ def duration(seconds: int) -> str:
 
 
 def _utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def metrics_table(title: str, agents_metrics: dict[str, Any]) -> Table:
     """One row per agent (and a TOTAL row with totals): time per state and chat use."""
     # Compact on purpose: a 19-digit agent id and six h:mm:ss columns fit 80 columns.
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  padding=(0, 0, 0, 1), show_edge=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0, 0, 1),
+        show_edge=False,
+    )
     table.add_column("Agent", no_wrap=True)
     for header in ("Logged\nin", "Online", "Back\nsoon", "Away", "Chatting", "At max\nchats"):
         table.add_column(header, justify="right", no_wrap=True, min_width=8)

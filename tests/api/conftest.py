@@ -26,8 +26,9 @@ DAY = 24 * HOUR
 RETENTION = 7 * DAY
 
 
-def state(agent: int | str, time: int, value: str, reason: str | None = None,
-          **extra: Any) -> dict[str, Any]:
+def state(
+    agent: int | str, time: int, value: str, reason: str | None = None, **extra: Any
+) -> dict[str, Any]:
     event: dict[str, Any] = {"type": "state", "agentId": str(agent), "time": time, "state": value}
     if reason is not None:
         event["reasonId"] = reason
@@ -40,8 +41,14 @@ def assert_error(answer: Any, status: int, *names: str) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/json"), answer.headers
     body = answer.json()
-    reasons = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-               405: "Method Not Allowed", 413: "Content Too Large"}
+    reasons = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        413: "Content Too Large",
+    }
     assert body["status"] == status, body
     if status == 413:
         assert body["error"] in ("Content Too Large", "Request Entity Too Large"), body
@@ -78,10 +85,12 @@ def entry(entries: list[dict[str, Any]], state_id: int) -> dict[str, Any]:
 
 
 @contextmanager
-def client_for(service: ActivityService, credentials: Credentials,
-               raise_server_exceptions: bool = True) -> Iterator[TestClient]:
-    with TestClient(create_app(service), base_url=BASE_URL,
-                    raise_server_exceptions=raise_server_exceptions) as test_client:
+def client_for(
+    service: ActivityService, credentials: Credentials, raise_server_exceptions: bool = True
+) -> Iterator[TestClient]:
+    with TestClient(
+        create_app(service), base_url=BASE_URL, raise_server_exceptions=raise_server_exceptions
+    ) as test_client:
         test_client.auth = OAuth1Auth(credentials)
         yield test_client
 

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import (
-    ACTIVITY, HOUR, MINUTE, activity, assert_error, entry, ingest, per_agent, state,
+    ACTIVITY,
+    HOUR,
+    MINUTE,
+    activity,
+    assert_error,
+    entry,
+    ingest,
+    per_agent,
+    state,
 )
 from tests.conftest import FakeClock
 
@@ -47,11 +55,14 @@ def test_v2_post_is_wrapped_too(client, clock: FakeClock):
     assert list(per_agent(body["body"])) == ["7"]
 
 
-@pytest.mark.parametrize("params", [
-    {"timeframe": "0", "agentIds": "all", "v": "2"},
-    {"timeframe": "60", "agentIds": "all", "v": "2", "interval": "31"},
-    {"timeframe": "60", "agentIds": "x", "v": "2"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"timeframe": "0", "agentIds": "all", "v": "2"},
+        {"timeframe": "60", "agentIds": "all", "v": "2", "interval": "31"},
+        {"timeframe": "60", "agentIds": "x", "v": "2"},
+    ],
+)
 def test_v2_errors_are_not_wrapped(client, params):
     body = assert_error(client.get(ACTIVITY, params=params), 400)
     assert set(body) <= {"status", "error", "message", "details"}
@@ -120,8 +131,10 @@ def test_reference_worked_example(client, clock: FakeClock):
     stamps = [i["timestamp"] for i in body["metricsByIntervals"]]
     r = day - 24 * HOUR + 14 * HOUR + 50 * MINUTE
     assert stamps == [r, r - HOUR, r - 2 * HOUR]
-    totals = [entry(i["metricsData"]["agentsMetrics"]["metricsPerAgent"]["7"], -1)["value"]["total"]
-              for i in body["metricsByIntervals"]]
+    totals = [
+        entry(i["metricsData"]["agentsMetrics"]["metricsPerAgent"]["7"], -1)["value"]["total"]
+        for i in body["metricsByIntervals"]
+    ]
     assert totals == [3368, 3600, 232]
     assert entry(per_agent(body)["7"], -1)["value"]["total"] == 7200
 
@@ -129,11 +142,19 @@ def test_reference_worked_example(client, clock: FakeClock):
 def test_agents_appear_only_in_intervals_where_they_were_logged_in(client, clock: FakeClock):
     clock.now = clock.now - clock.now % BUCKET
     now = clock.now
-    ingest(client, [state(7, now - 50 * MINUTE, "ONLINE"), state(7, now - 40 * MINUTE, "OFFLINE"),
-                    state(8, now - 10 * MINUTE, "BACK_SOON")])
+    ingest(
+        client,
+        [
+            state(7, now - 50 * MINUTE, "ONLINE"),
+            state(7, now - 40 * MINUTE, "OFFLINE"),
+            state(8, now - 10 * MINUTE, "BACK_SOON"),
+        ],
+    )
     body = activity(client, timeframe=60, interval=20)
-    listed = [list(i["metricsData"]["agentsMetrics"]["metricsPerAgent"])
-              for i in body["metricsByIntervals"]]
+    listed = [
+        list(i["metricsData"]["agentsMetrics"]["metricsPerAgent"])
+        for i in body["metricsByIntervals"]
+    ]
     assert listed == [["8"], [], ["7"]]
     assert list(per_agent(body)) == ["7", "8"]
 
@@ -143,20 +164,25 @@ def test_agents_appear_only_in_intervals_where_they_were_logged_in(client, clock
 
 def test_totals_sum_the_listed_agents(client, clock: FakeClock):
     now = clock.now
-    ingest(client, [
-        state(7, now - 2 * HOUR, "ONLINE"),
-        state(8, now - 30 * MINUTE, "AWAY", "lunch"),
-        state(9, now - 20 * MINUTE, "AWAY", "meeting"),
-        state(10, now - 10 * MINUTE, "AWAY", "lunch"),
-    ])
+    ingest(
+        client,
+        [
+            state(7, now - 2 * HOUR, "ONLINE"),
+            state(8, now - 30 * MINUTE, "AWAY", "lunch"),
+            state(9, now - 20 * MINUTE, "AWAY", "meeting"),
+            state(10, now - 10 * MINUTE, "AWAY", "lunch"),
+        ],
+    )
     body = activity(client, timeframe=60, totals="true")
     totals = body["agentsMetrics"]["metricsTotals"]
     _check_entries(totals)
     assert entry(totals, 2)["value"] == _seconds(3600)
     assert entry(totals, 3)["value"] == ZERO
     assert entry(totals, 4)["value"] == _seconds(3600)
-    assert entry(totals, 4)["reasons"] == [{"id": "lunch", "value": _seconds(2400)},
-                                           {"id": "meeting", "value": _seconds(1200)}]
+    assert entry(totals, 4)["reasons"] == [
+        {"id": "lunch", "value": _seconds(2400)},
+        {"id": "meeting", "value": _seconds(1200)},
+    ]
     assert entry(totals, -1)["value"] == _seconds(7200)
     # With an id list, only the listed agents are summed.
     body = activity(client, timeframe=60, totals="true", agentIds="8,9")
@@ -184,7 +210,8 @@ def test_totals_all_zero_when_nobody_is_listed(client, clock: FakeClock):
     for params in ({"agentIds": "555"}, {"agentIds": "all", "to": clock.now - 2 * HOUR}):
         body = activity(client, timeframe=30, totals="true", interval=15, **params)
         for metrics in [body["agentsMetrics"]] + [
-                i["metricsData"]["agentsMetrics"] for i in body["metricsByIntervals"]]:
+            i["metricsData"]["agentsMetrics"] for i in body["metricsByIntervals"]
+        ]:
             assert metrics["metricsPerAgent"] == {}
             totals = metrics["metricsTotals"]
             _check_entries(totals)
@@ -197,8 +224,10 @@ def test_totals_empty_list_otherwise(client, clock: FakeClock):
     for params in ({}, {"totals": "false"}):
         body = activity(client, timeframe=60, interval=30, **params)
         assert body["agentsMetrics"]["metricsTotals"] == []
-        assert all(i["metricsData"]["agentsMetrics"]["metricsTotals"] == []
-                   for i in body["metricsByIntervals"])
+        assert all(
+            i["metricsData"]["agentsMetrics"]["metricsTotals"] == []
+            for i in body["metricsByIntervals"]
+        )
 
 
 # --- listing ------------------------------------------------------------------------------
@@ -206,9 +235,16 @@ def test_totals_empty_list_otherwise(client, clock: FakeClock):
 
 def test_agents_in_ascending_numeric_order(client, clock: FakeClock):
     now = clock.now
-    ingest(client, [state(100, now - HOUR, "ONLINE"), state(9, now - HOUR, "ONLINE"),
-                    state(10, now - HOUR, "AWAY"), state(2**63 - 1, now - HOUR, "ONLINE"),
-                    state(1000000000000, now - HOUR, "BACK_SOON")])
+    ingest(
+        client,
+        [
+            state(100, now - HOUR, "ONLINE"),
+            state(9, now - HOUR, "ONLINE"),
+            state(10, now - HOUR, "AWAY"),
+            state(2**63 - 1, now - HOUR, "ONLINE"),
+            state(1000000000000, now - HOUR, "BACK_SOON"),
+        ],
+    )
     expected = ["9", "10", "100", "1000000000000", str(2**63 - 1)]
     assert list(per_agent(activity(client, timeframe=60))) == expected
     body = activity(client, timeframe=60, interval=30)
@@ -230,8 +266,14 @@ def test_explicit_id_list_restricts_the_listing(client, clock: FakeClock):
 
 def test_agent_logged_out_all_window_is_not_listed(client, clock: FakeClock):
     now = clock.now
-    ingest(client, [state(7, now - 3 * HOUR, "ONLINE"), state(7, now - 2 * HOUR, "OFFLINE"),
-                    state(8, now - HOUR, "ONLINE")])
+    ingest(
+        client,
+        [
+            state(7, now - 3 * HOUR, "ONLINE"),
+            state(7, now - 2 * HOUR, "OFFLINE"),
+            state(8, now - HOUR, "ONLINE"),
+        ],
+    )
     assert list(per_agent(activity(client, timeframe=60))) == ["8"]
     assert list(per_agent(activity(client, timeframe=180))) == ["7", "8"]
 
@@ -250,13 +292,16 @@ def test_to_answers_history_unchanged_by_later_events(client, clock: FakeClock):
     assert entry(per_agent(before)["8"], 4)["value"]["total"] == 3600
 
     # Everything after `to` (and exactly at it) changes nothing in that answer.
-    ingest(client, [
-        state(7, to, "OFFLINE"),
-        state(8, to + MINUTE, "ONLINE"),
-        state(9, to + 10 * MINUTE, "ONLINE"),
-        {"type": "max_chats", "agentId": "7", "time": now - 30 * MINUTE, "maxChats": 1},
-        {"type": "chat_start", "agentId": "7", "time": now - 20 * MINUTE, "chatId": "c"},
-    ])
+    ingest(
+        client,
+        [
+            state(7, to, "OFFLINE"),
+            state(8, to + MINUTE, "ONLINE"),
+            state(9, to + 10 * MINUTE, "ONLINE"),
+            {"type": "max_chats", "agentId": "7", "time": now - 30 * MINUTE, "maxChats": 1},
+            {"type": "chat_start", "agentId": "7", "time": now - 20 * MINUTE, "chatId": "c"},
+        ],
+    )
     assert activity(client, **params) == before
     # ... while the present answer sees them.
     now_body = activity(client, timeframe=60)
@@ -287,18 +332,21 @@ def test_reasons_ordered_by_ms_then_by_id_as_strings(client, clock: FakeClock):
     clock.now = clock.now - clock.now % BUCKET
     now = clock.now
     t = now - HOUR
-    ingest(client, [
-        # Agent 7: "b" and "a" 10 min each (tie: by id), "9" and "10" 5 min each ("10" < "9"),
-        # "y" 600.9 s and "x" 600.5 s (both shown as 600 s, but y has more ms).
-        state(7, t, "AWAY", "b"),
-        state(7, t + 10 * MINUTE, "AWAY", "a"),
-        state(7, t + 20 * MINUTE, "AWAY", "9"),
-        state(7, t + 25 * MINUTE, "AWAY", "10"),
-        state(7, t + 30 * MINUTE, "AWAY", "x"),
-        state(7, t + 30 * MINUTE + 600_500, "AWAY", "y"),
-        state(7, t + 30 * MINUTE + 600_500 + 600_900, "AWAY"),  # Away, no reason
-        state(7, t + 55 * MINUTE, "OFFLINE"),
-    ])
+    ingest(
+        client,
+        [
+            # Agent 7: "b" and "a" 10 min each (tie: by id), "9" and "10" 5 min each ("10" < "9"),
+            # "y" 600.9 s and "x" 600.5 s (both shown as 600 s, but y has more ms).
+            state(7, t, "AWAY", "b"),
+            state(7, t + 10 * MINUTE, "AWAY", "a"),
+            state(7, t + 20 * MINUTE, "AWAY", "9"),
+            state(7, t + 25 * MINUTE, "AWAY", "10"),
+            state(7, t + 30 * MINUTE, "AWAY", "x"),
+            state(7, t + 30 * MINUTE + 600_500, "AWAY", "y"),
+            state(7, t + 30 * MINUTE + 600_500 + 600_900, "AWAY"),  # Away, no reason
+            state(7, t + 55 * MINUTE, "OFFLINE"),
+        ],
+    )
     away = entry(per_agent(activity(client, timeframe=60))["7"], 4)
     assert [r["id"] for r in away["reasons"]] == ["y", "x", "a", "b", "10", "9"]
     assert [r["value"]["total"] for r in away["reasons"]] == [600, 600, 600, 600, 300, 300]
@@ -310,11 +358,15 @@ def test_reasons_ordered_by_ms_then_by_id_as_strings(client, clock: FakeClock):
 def test_reasons_only_with_time_in_the_scope(client, clock: FakeClock):
     clock.now = clock.now - clock.now % BUCKET
     now = clock.now
-    ingest(client, [state(7, now - 50 * MINUTE, "AWAY", "early"),
-                    state(7, now - 40 * MINUTE, "AWAY", "late")])
+    ingest(
+        client,
+        [state(7, now - 50 * MINUTE, "AWAY", "early"), state(7, now - 40 * MINUTE, "AWAY", "late")],
+    )
     body = activity(client, timeframe=60, interval=30)
-    newest, oldest = [i["metricsData"]["agentsMetrics"]["metricsPerAgent"]["7"]
-                      for i in body["metricsByIntervals"]]
+    newest, oldest = [
+        i["metricsData"]["agentsMetrics"]["metricsPerAgent"]["7"]
+        for i in body["metricsByIntervals"]
+    ]
     assert [r["id"] for r in entry(newest, 4)["reasons"]] == ["late"]
     assert [r["id"] for r in entry(oldest, 4)["reasons"]] == ["early", "late"]
     assert entry(oldest, 4)["reasons"][0]["value"]["total"] == 600

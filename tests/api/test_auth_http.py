@@ -41,8 +41,9 @@ def test_no_authorization_is_checked_before_parameters(client):
 
 
 def test_other_authorization_scheme(client):
-    answer = client.get(ACTIVITY, params=QUERY, auth=None,
-                        headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    answer = client.get(
+        ACTIVITY, params=QUERY, auth=None, headers={"Authorization": "Basic dXNlcjpwYXNz"}
+    )
     assert_error(answer, 401)
 
 
@@ -61,20 +62,29 @@ def test_unknown_key_or_token(client, credentials: Credentials, field):
 
 
 def test_signature_over_other_parameters_is_refused(client, credentials: Credentials):
-    signer = OAuthSigner(credentials.app_key, client_secret=credentials.app_secret,
-                         resource_owner_key=credentials.access_token,
-                         resource_owner_secret=credentials.access_token_secret)
+    signer = OAuthSigner(
+        credentials.app_key,
+        client_secret=credentials.app_secret,
+        resource_owner_key=credentials.access_token,
+        resource_owner_secret=credentials.access_token_secret,
+    )
     _, headers, _ = signer.sign(f"{BASE_URL}{ACTIVITY}?timeframe=60&agentIds=all&v=1", "GET")
     # Same signature, tampered query string.
-    answer = client.get(f"{ACTIVITY}?timeframe=1440&agentIds=all&v=1", auth=None,
-                        headers={"Authorization": headers["Authorization"]})
+    answer = client.get(
+        f"{ACTIVITY}?timeframe=1440&agentIds=all&v=1",
+        auth=None,
+        headers={"Authorization": headers["Authorization"]},
+    )
     assert_error(answer, 401)
 
 
 def test_replayed_request_is_refused(client, credentials: Credentials):
-    signer = OAuthSigner(credentials.app_key, client_secret=credentials.app_secret,
-                         resource_owner_key=credentials.access_token,
-                         resource_owner_secret=credentials.access_token_secret)
+    signer = OAuthSigner(
+        credentials.app_key,
+        client_secret=credentials.app_secret,
+        resource_owner_key=credentials.access_token,
+        resource_owner_secret=credentials.access_token_secret,
+    )
     path = f"{ACTIVITY}?timeframe=60&agentIds=all&v=1"
     _, headers, _ = signer.sign(f"{BASE_URL}{path}", "GET")
     signed = {"Authorization": headers["Authorization"]}
@@ -85,15 +95,19 @@ def test_replayed_request_is_refused(client, credentials: Credentials):
 
 
 def test_replayed_ingest_is_refused(client, clock: FakeClock, credentials: Credentials, service):
-    signer = OAuthSigner(credentials.app_key, client_secret=credentials.app_secret,
-                         resource_owner_key=credentials.access_token,
-                         resource_owner_secret=credentials.access_token_secret)
+    signer = OAuthSigner(
+        credentials.app_key,
+        client_secret=credentials.app_secret,
+        resource_owner_key=credentials.access_token,
+        resource_owner_secret=credentials.access_token_secret,
+    )
     _, headers, _ = signer.sign(f"{BASE_URL}{EVENTS}", "POST")
     signed = {"Authorization": headers["Authorization"]}
     first = client.post(EVENTS, json=_event(clock), auth=None, headers=signed)
     assert first.status_code == 200, first.text
-    second = client.post(EVENTS, json=[state(8, clock.now - HOUR, "ONLINE")], auth=None,
-                         headers=signed)
+    second = client.post(
+        EVENTS, json=[state(8, clock.now - HOUR, "ONLINE")], auth=None, headers=signed
+    )
     assert_error(second, 401, "nonce")
     assert service.store.last_seq(ACCOUNT) == 1
 
@@ -109,13 +123,19 @@ def test_hmac_sha256_is_accepted(client, clock: FakeClock, credentials: Credenti
 
 def test_hmac_sha256_with_wrong_secret(client, credentials: Credentials):
     wrong = dataclasses.replace(credentials, app_secret="1" * 40)
-    assert_error(client.get(ACTIVITY, params=QUERY,
-                            auth=OAuth1Auth(wrong, signature_method="HMAC-SHA256")), 401)
+    assert_error(
+        client.get(ACTIVITY, params=QUERY, auth=OAuth1Auth(wrong, signature_method="HMAC-SHA256")),
+        401,
+    )
 
 
 def test_plaintext_signature_is_refused(client, credentials: Credentials):
-    assert_error(client.get(ACTIVITY, params=QUERY,
-                            auth=OAuth1Auth(credentials, signature_method="PLAINTEXT")), 401)
+    assert_error(
+        client.get(
+            ACTIVITY, params=QUERY, auth=OAuth1Auth(credentials, signature_method="PLAINTEXT")
+        ),
+        401,
+    )
 
 
 # --- 403 ------------------------------------------------------------------------------------
@@ -165,38 +185,58 @@ def test_domain_discovery_without_auth(client):
     answer = client.get(DISCOVERY, params={"version": "1.0"}, auth=None)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("application/json")
-    assert answer.json() == {"service": "leDataReporting", "account": ACCOUNT,
-                             "baseURI": "127.0.0.1:8080"}
+    assert answer.json() == {
+        "service": "leDataReporting",
+        "account": ACCOUNT,
+        "baseURI": "127.0.0.1:8080",
+    }
 
 
 def test_domain_discovery_other_account(client):
-    answer = client.get("/api/account/42/service/leDataReporting/baseURI.json",
-                        params={"version": "1.0"}, auth=None)
+    answer = client.get(
+        "/api/account/42/service/leDataReporting/baseURI.json", params={"version": "1.0"}, auth=None
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["account"] == "42"
 
 
 @pytest.mark.parametrize("name", ["agentVep", "leDataReportingX", "ledatareporting"])
 def test_domain_discovery_other_service(client, name):
-    answer = client.get(f"/api/account/{ACCOUNT}/service/{name}/baseURI.json",
-                        params={"version": "1.0"}, auth=None)
+    answer = client.get(
+        f"/api/account/{ACCOUNT}/service/{name}/baseURI.json", params={"version": "1.0"}, auth=None
+    )
     assert_error(answer, 404, "serviceName")
 
 
 # --- unknown paths and methods -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", f"/operations/api/account/{ACCOUNT}/agentactivityx",
-                                  f"/api/account/{ACCOUNT}/event", "/operations/api/account/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/nope",
+        f"/operations/api/account/{ACCOUNT}/agentactivityx",
+        f"/api/account/{ACCOUNT}/event",
+        "/operations/api/account/",
+    ],
+)
 def test_unknown_path(client, path):
     body = assert_error(client.get(path), 404)
     assert body["error"] == "Not Found"
 
 
-@pytest.mark.parametrize("method,path", [
-    ("PUT", ACTIVITY), ("DELETE", ACTIVITY), ("PATCH", ACTIVITY),
-    ("GET", EVENTS), ("PUT", EVENTS), ("POST", DISCOVERY),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("PUT", ACTIVITY),
+        ("DELETE", ACTIVITY),
+        ("PATCH", ACTIVITY),
+        ("GET", EVENTS),
+        ("PUT", EVENTS),
+        ("POST", DISCOVERY),
+    ],
+)
 def test_wrong_method(client, method, path):
     answer = client.request(method, path, json={})
     body = assert_error(answer, 405)

@@ -9,8 +9,18 @@ import pytest
 
 from agentactivity.service import ActivityService
 from tests.api.conftest import (
-    ACTIVITY, EVENTS, HOUR, MINUTE, RETENTION, activity, assert_error, client_for, entry, ingest,
-    per_agent, state,
+    ACTIVITY,
+    EVENTS,
+    HOUR,
+    MINUTE,
+    RETENTION,
+    activity,
+    assert_error,
+    client_for,
+    entry,
+    ingest,
+    per_agent,
+    state,
 )
 from tests.conftest import ACCOUNT, FakeClock, OAuth1Auth, make_credentials
 
@@ -48,8 +58,13 @@ def test_events_object(client, clock: FakeClock):
 
 def test_ndjson_with_blank_lines(client, clock: FakeClock):
     now = clock.now
-    lines = [json.dumps(state(7, now - HOUR, "ONLINE")), "", "   ",
-             json.dumps(state(8, now - HOUR, "BACK_SOON")), ""]
+    lines = [
+        json.dumps(state(7, now - HOUR, "ONLINE")),
+        "",
+        "   ",
+        json.dumps(state(8, now - HOUR, "BACK_SOON")),
+        "",
+    ]
     answer = client.post(EVENTS, content="\n".join(lines).encode(), headers=NDJSON)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"accepted": 2, "duplicates": 0}
@@ -59,16 +74,23 @@ def test_ndjson_with_blank_lines(client, clock: FakeClock):
 def test_ndjson_with_crlf_and_charset(client, clock: FakeClock):
     now = clock.now
     body = "\r\n".join(json.dumps(state(a, now - HOUR, "ONLINE")) for a in (1, 2, 3)) + "\r\n"
-    answer = client.post(EVENTS, content=body.encode(),
-                         headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+    answer = client.post(
+        EVENTS,
+        content=body.encode(),
+        headers={"Content-Type": "application/x-ndjson; charset=utf-8"},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"accepted": 3, "duplicates": 0}
 
 
 def test_ndjson_bad_line_is_named(client, clock: FakeClock, service: ActivityService):
     now = clock.now
-    lines = [json.dumps(state(7, now - HOUR, "ONLINE")), "", "{not json",
-             json.dumps(state(8, now, "ONLINE"))]
+    lines = [
+        json.dumps(state(7, now - HOUR, "ONLINE")),
+        "",
+        "{not json",
+        json.dumps(state(8, now, "ONLINE")),
+    ]
     answer = client.post(EVENTS, content="\n".join(lines).encode(), headers=NDJSON)
     body = assert_error(answer, 400, "line 3")
     _nothing_stored(client, service)
@@ -84,8 +106,10 @@ def test_ndjson_invalid_event_is_refused(client, clock: FakeClock, service: Acti
     _nothing_stored(client, service)
 
 
-@pytest.mark.parametrize("body", [b"{not json", b'{"events": 5}', b'{"type": "state"}', b"5",
-                                  b'"x"', b"null", b"", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b'{"events": 5}', b'{"type": "state"}', b"5", b'"x"', b"null", b"", b"\xff\xfe"],
+)
 def test_body_that_is_no_batch(client, service: ActivityService, body):
     answer = client.post(EVENTS, content=body, headers={"Content-Type": "application/json"})
     assert_error(answer, 400)
@@ -110,8 +134,12 @@ def test_empty_ndjson(client):
 
 def _valid(now: int, type_: str = "state") -> dict[str, Any]:
     base: dict[str, Any] = {"type": type_, "agentId": "7", "time": now - MINUTE}
-    extra = {"state": {"state": "ONLINE"}, "chat_start": {"chatId": "c1"},
-             "chat_end": {"chatId": "c1"}, "max_chats": {"maxChats": 2}}[type_]
+    extra = {
+        "state": {"state": "ONLINE"},
+        "chat_start": {"chatId": "c1"},
+        "chat_end": {"chatId": "c1"},
+        "max_chats": {"maxChats": 2},
+    }[type_]
     return {**base, **extra}
 
 
@@ -193,8 +221,9 @@ def _apply(event: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-@pytest.mark.parametrize("type_,change,field", INVALID,
-                         ids=[f"{t}-{json.dumps(c)[:40]}" for t, c, _ in INVALID])
+@pytest.mark.parametrize(
+    "type_,change,field", INVALID, ids=[f"{t}-{json.dumps(c)[:40]}" for t, c, _ in INVALID]
+)
 def test_invalid_field(client, clock: FakeClock, service: ActivityService, type_, change, field):
     event = _apply(_valid(clock.now, type_), change)
     answer = client.post(EVENTS, json=[_valid(clock.now), event])
@@ -215,8 +244,9 @@ def test_time_as_float(client, clock: FakeClock, service: ActivityService):
     answer = client.post(EVENTS, json=[state(7, clock.now - 1000.5, "ONLINE")])
     body = assert_error(answer, 400, "time")
     assert body["details"][0]["index"] == 0
-    body = assert_error(client.post(EVENTS, json=[state(7, float(clock.now - 1000), "ONLINE")]),
-                        400, "time")
+    body = assert_error(
+        client.post(EVENTS, json=[state(7, float(clock.now - 1000), "ONLINE")]), 400, "time"
+    )
     assert service.store.last_seq(ACCOUNT) == 0
 
 
@@ -254,8 +284,9 @@ VALID_EDGES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("type_,change", VALID_EDGES,
-                         ids=[f"{t}-{json.dumps(c)[:40]}" for t, c in VALID_EDGES])
+@pytest.mark.parametrize(
+    "type_,change", VALID_EDGES, ids=[f"{t}-{json.dumps(c)[:40]}" for t, c in VALID_EDGES]
+)
 def test_valid_edge(client, clock: FakeClock, service: ActivityService, type_, change):
     event = _valid(clock.now, type_)
     event.update(change)
@@ -264,8 +295,13 @@ def test_valid_edge(client, clock: FakeClock, service: ActivityService, type_, c
 
 
 def test_explicit_nulls_count_as_absent(client, clock: FakeClock):
-    event = {**_valid(clock.now), "reasonId": None, "chatId": None, "maxChats": None,
-             "eventId": None}
+    event = {
+        **_valid(clock.now),
+        "reasonId": None,
+        "chatId": None,
+        "maxChats": None,
+        "eventId": None,
+    }
     assert ingest(client, [event]) == {"accepted": 1, "duplicates": 0}
     assert ingest(client, [_valid(clock.now)]) == {"accepted": 0, "duplicates": 1}
 
@@ -411,8 +447,17 @@ def test_late_events_change_the_next_answer(client, clock: FakeClock):
     assert entry(agent, 2)["value"]["total"] == 1200
     away = entry(agent, 4)
     assert away["value"]["total"] == 1800
-    assert away["reasons"] == [{"id": "lunch", "value": {
-        "total": 1800, "chatting": 0, "notChatting": 1800, "chattingInMaxConcurrency": 0}}]
+    assert away["reasons"] == [
+        {
+            "id": "lunch",
+            "value": {
+                "total": 1800,
+                "chatting": 0,
+                "notChatting": 1800,
+                "chattingInMaxConcurrency": 0,
+            },
+        }
+    ]
     assert entry(agent, -1)["value"]["total"] == 3000
 
     # In between: logged out from -30 to -20 min.
@@ -424,14 +469,21 @@ def test_late_events_change_the_next_answer(client, clock: FakeClock):
     assert entry(agent, -1)["value"]["total"] == 2400
 
     # A late chat inside the Online stretch, at the agent's limit of one chat.
-    ingest(client, [
-        {"type": "chat_start", "agentId": "7", "time": now - 15 * MINUTE, "chatId": "c"},
-        {"type": "max_chats", "agentId": "7", "time": now - 55 * MINUTE, "maxChats": 1},
-        {"type": "chat_end", "agentId": "7", "time": now - 5 * MINUTE, "chatId": "c"},
-    ])
+    ingest(
+        client,
+        [
+            {"type": "chat_start", "agentId": "7", "time": now - 15 * MINUTE, "chatId": "c"},
+            {"type": "max_chats", "agentId": "7", "time": now - 55 * MINUTE, "maxChats": 1},
+            {"type": "chat_end", "agentId": "7", "time": now - 5 * MINUTE, "chatId": "c"},
+        ],
+    )
     online = entry(per_agent(activity(client, timeframe=60))["7"], 2)["value"]
-    assert online == {"total": 1200, "chatting": 600, "notChatting": 600,
-                      "chattingInMaxConcurrency": 600}
+    assert online == {
+        "total": 1200,
+        "chatting": 600,
+        "notChatting": 600,
+        "chattingInMaxConcurrency": 600,
+    }
 
 
 def test_late_event_before_the_window_changes_the_window(client, clock: FakeClock):
@@ -449,8 +501,9 @@ def test_late_event_before_the_window_changes_the_window(client, clock: FakeCloc
 
 def test_more_than_10000_events_is_413_and_nothing_stored(client, clock: FakeClock, service):
     now = clock.now
-    batch = [state(1 + i % 50, now - HOUR + i, "ONLINE" if i % 2 else "AWAY")
-             for i in range(10_001)]
+    batch = [
+        state(1 + i % 50, now - HOUR + i, "ONLINE" if i % 2 else "AWAY") for i in range(10_001)
+    ]
     assert_error(client.post(EVENTS, json=batch), 413, "10000")
     _nothing_stored(client, service)
     assert ingest(client, batch[:10_000])["accepted"] == 10_000

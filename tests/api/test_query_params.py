@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.api.conftest import (
-    ACTIVITY, DAY, HOUR, MINUTE, RETENTION, assert_error, client_for, ingest, per_agent, state,
+    ACTIVITY,
+    DAY,
+    HOUR,
+    MINUTE,
+    RETENTION,
+    assert_error,
+    client_for,
+    ingest,
+    per_agent,
+    state,
 )
 from tests.conftest import FakeClock
 
@@ -31,8 +40,9 @@ def _numbers(params: dict[str, Any]) -> dict[str, Any]:
     """The same parameters with every all-digit string sent as a JSON number."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        numeric = (isinstance(value, str) and value.isascii() and value.isdigit()
-                   and len(value) <= 19)
+        numeric = (
+            isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19
+        )
         out[key] = int(value) if numeric else value
     return out
 
@@ -138,8 +148,23 @@ def test_agent_ids_missing_or_empty(send, value):
 
 @pytest.mark.parametrize(
     "value",
-    ["1,,2", "1,", ",1", "abc", "1,abc", "0", "1,0", str(2**63), "-5", "1.5", "1;2", "al", "none",
-     "٣", "1 2"],
+    [
+        "1,,2",
+        "1,",
+        ",1",
+        "abc",
+        "1,abc",
+        "0",
+        "1,0",
+        str(2**63),
+        "-5",
+        "1.5",
+        "1;2",
+        "al",
+        "none",
+        "٣",
+        "1 2",
+    ],
 )
 def test_agent_ids_invalid(send, value):
     assert_error(send(**_with(agentIds=value)), 400, "agentIds")
@@ -168,8 +193,14 @@ def test_agent_ids_of_wrong_json_type(client, value):
 
 def test_agent_ids_spaces_around_items_are_allowed(client, clock: FakeClock):
     now = clock.now
-    ingest(client, [state(7, now - HOUR, "ONLINE"), state(8, now - HOUR, "ONLINE"),
-                    state(9, now - HOUR, "ONLINE")])
+    ingest(
+        client,
+        [
+            state(7, now - HOUR, "ONLINE"),
+            state(8, now - HOUR, "ONLINE"),
+            state(9, now - HOUR, "ONLINE"),
+        ],
+    )
     for sender in SENDERS.values():
         answer = sender(client, _with(agentIds=" 7 , 9,  8 "))
         assert answer.status_code == 200, answer.text
@@ -234,8 +265,9 @@ def test_interval_not_an_integer(send, value):
     assert_error(send(**_with(interval=value)), 400, "interval")
 
 
-@pytest.mark.parametrize("timeframe,interval", [("60", "5"), ("60", "15"), ("60", "60"),
-                                                ("1440", "60"), ("120", "40")])
+@pytest.mark.parametrize(
+    "timeframe,interval", [("60", "5"), ("60", "15"), ("60", "60"), ("1440", "60"), ("120", "40")]
+)
 def test_interval_valid(send, timeframe, interval):
     answer = send(**_with(timeframe=timeframe, interval=interval))
     assert answer.status_code == 200, answer.text
@@ -312,8 +344,7 @@ def test_post_empty_body_lists_the_missing_parameters(client):
 
 
 def test_several_invalid_values_are_all_listed(send):
-    body = assert_error(
-        send(timeframe="0", agentIds="x", v="3", interval="3", totals="maybe"), 400)
+    body = assert_error(send(timeframe="0", agentIds="x", v="3", interval="3", totals="maybe"), 400)
     details = [str(d) for d in body["details"]]
     assert len(details) == 5, body
     for name in ("timeframe", "agentIds", "v ", "interval", "totals"):
@@ -336,8 +367,13 @@ def test_repeated_get_parameter(client, name):
 
 
 def test_repeated_to_parameter(client, clock: FakeClock):
-    query = [("timeframe", "60"), ("agentIds", "all"), ("v", "1"),
-             ("to", str(clock.now)), ("to", str(clock.now - 1))]
+    query = [
+        ("timeframe", "60"),
+        ("agentIds", "all"),
+        ("v", "1"),
+        ("to", str(clock.now)),
+        ("to", str(clock.now - 1)),
+    ]
     assert_error(client.get(ACTIVITY, params=query), 400, "to ")
 
 
@@ -349,8 +385,20 @@ def test_get_unknown_parameters_are_ignored(client):
 # --- POST specifics --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [b"[]", b"[1, 2]", b'"timeframe=60"', b"60", b"null", b"true",
-                                  b"{not json", b"\xff\xfe", b'{"timeframe": 60,}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"[1, 2]",
+        b'"timeframe=60"',
+        b"60",
+        b"null",
+        b"true",
+        b"{not json",
+        b"\xff\xfe",
+        b'{"timeframe": 60,}',
+    ],
+)
 def test_post_body_not_a_json_object(client, body):
     answer = client.post(ACTIVITY, content=body, headers={"Content-Type": "application/json"})
     assert_error(answer, 400, "body")
@@ -372,8 +420,14 @@ def test_post_unknown_fields_are_ignored(client):
 
 
 def test_post_accepts_numbers_and_strings_mixed(client, clock: FakeClock):
-    body = {"timeframe": 60, "agentIds": "1,2", "v": "2", "interval": 15, "to": clock.now - 1,
-            "totals": "true"}
+    body = {
+        "timeframe": 60,
+        "agentIds": "1,2",
+        "v": "2",
+        "interval": 15,
+        "to": clock.now - 1,
+        "totals": "true",
+    }
     answer = client.post(ACTIVITY, json=body)
     assert answer.status_code == 200, answer.text
     assert answer.json()["meta"] == {"responseCode": 200}
@@ -386,18 +440,26 @@ def test_post_integral_json_floats_are_whole_numbers(client):
 
 def test_valid_post_gives_the_same_body_as_get(client, clock: FakeClock):
     now = clock.now
-    ingest(client, [
-        state(7, now - 2 * HOUR, "ONLINE"),
-        state(9, now - 50 * MINUTE, "AWAY", "lunch"),
-        {"type": "max_chats", "agentId": 7, "time": now - 2 * HOUR, "maxChats": 1},
-        {"type": "chat_start", "agentId": 7, "time": now - 40 * MINUTE, "chatId": "c1"},
-        state(9, now - 20 * MINUTE, "BACK_SOON"),
-    ])
+    ingest(
+        client,
+        [
+            state(7, now - 2 * HOUR, "ONLINE"),
+            state(9, now - 50 * MINUTE, "AWAY", "lunch"),
+            {"type": "max_chats", "agentId": 7, "time": now - 2 * HOUR, "maxChats": 1},
+            {"type": "chat_start", "agentId": 7, "time": now - 40 * MINUTE, "chatId": "c1"},
+            state(9, now - 20 * MINUTE, "BACK_SOON"),
+        ],
+    )
     queries = [
         {"timeframe": "60", "agentIds": "all", "v": "1"},
         {"timeframe": "60", "agentIds": "7,9", "v": "2", "interval": "15", "totals": "true"},
-        {"timeframe": "120", "agentIds": "9", "v": "1", "interval": "30",
-         "to": str(now - 10 * MINUTE)},
+        {
+            "timeframe": "120",
+            "agentIds": "9",
+            "v": "1",
+            "interval": "30",
+            "to": str(now - 10 * MINUTE),
+        },
     ]
     for query in queries:
         got = client.get(ACTIVITY, params=query)

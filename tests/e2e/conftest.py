@@ -45,11 +45,17 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = CLI_TIMEOUT_S,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path, timeout: float = CLI_TIMEOUT_S, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*cli_command(), *args], cwd=cwd, env=env or cli_env(), capture_output=True,
-        text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        [*cli_command(), *args],
+        cwd=cwd,
+        env=env or cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -78,7 +84,11 @@ class ManagedProcess:
         self.stderr_path = workdir / f"{name}.stderr"
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                [*cli_command(), *args], cwd=workdir, env=cli_env(), stdout=out, stderr=err,
+                [*cli_command(), *args],
+                cwd=workdir,
+                env=cli_env(),
+                stdout=out,
+                stderr=err,
                 stdin=subprocess.DEVNULL,
             )
 
@@ -92,14 +102,17 @@ class ManagedProcess:
     def running(self) -> bool:
         return self.proc.poll() is None
 
-    def wait_for_http(self, url: str, timeout_s: float,
-                      ready: Callable[[], bool] = lambda: True) -> None:
+    def wait_for_http(
+        self, url: str, timeout_s: float, ready: Callable[[], bool] = lambda: True
+    ) -> None:
         """Poll `url` until it answers 200 (and `ready()`), or fail with the process output."""
         deadline = time.monotonic() + timeout_s
         while True:
             if not self.running():
-                pytest.fail(f"`agentactivity {' '.join(self.args)}` exited with "
-                            f"{self.proc.returncode} before answering\n{self.output()}")
+                pytest.fail(
+                    f"`agentactivity {' '.join(self.args)}` exited with "
+                    f"{self.proc.returncode} before answering\n{self.output()}"
+                )
             try:
                 if requests.get(url, timeout=1.0).status_code == 200 and ready():
                     return
@@ -107,8 +120,10 @@ class ManagedProcess:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"`agentactivity {' '.join(self.args)}` did not answer {url} "
-                            f"within {timeout_s:.0f} s\n{self.output()}")
+                pytest.fail(
+                    f"`agentactivity {' '.join(self.args)}` did not answer {url} "
+                    f"within {timeout_s:.0f} s\n{self.output()}"
+                )
             time.sleep(0.1)
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
@@ -140,7 +155,8 @@ class Server(ManagedProcess):
         self.base_url = f"http://127.0.0.1:{self.port}"
         super().__init__(
             ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url],
-            workdir, f"{name}-{self.port}",
+            workdir,
+            f"{name}-{self.port}",
         )
         self.wait_for_http(self.base_url + DISCOVERY_PATH, STARTUP_TIMEOUT_S)
 
@@ -177,8 +193,14 @@ def create_keys(db_url: str, account: str, *scopes: str, cwd: Path) -> dict[str,
     result = run_cli(*args, cwd=cwd)
     assert result.returncode == 0, f"keys create failed:\n{result.stdout}\n{result.stderr}"
     keys = json.loads(result.stdout)
-    assert set(keys) == {"accountId", "appKey", "appSecret", "accessToken",
-                         "accessTokenSecret", "scopes"}, keys
+    assert set(keys) == {
+        "accountId",
+        "appKey",
+        "appSecret",
+        "accessToken",
+        "accessTokenSecret",
+        "scopes",
+    }, keys
     assert keys["accountId"] == account
     return keys
 
@@ -192,8 +214,13 @@ def oauth(keys: dict[str, Any], signature_method: str = "HMAC-SHA1", **override:
     """Exactly what clients in the field use."""
     values = {k: keys[k] for k in ("appKey", "appSecret", "accessToken", "accessTokenSecret")}
     values.update(override)
-    return OAuth1(values["appKey"], values["appSecret"], values["accessToken"],
-                  values["accessTokenSecret"], signature_method=signature_method)
+    return OAuth1(
+        values["appKey"],
+        values["appSecret"],
+        values["accessToken"],
+        values["accessTokenSecret"],
+        signature_method=signature_method,
+    )
 
 
 def activity_url(base_url: str, account: str) -> str:

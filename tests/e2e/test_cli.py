@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,12 @@ def ingested(server: Server, keys: dict[str, Any]) -> tuple[tl.Timeline, int]:
 
 
 def api_get(server: Server, keys: dict[str, Any], **params: Any) -> Any:
-    answer = requests.get(activity_url(server.base_url, ACCOUNT),
-                          params={"agentIds": "all", "v": 1, **params}, auth=oauth(keys),
-                          timeout=10)
+    answer = requests.get(
+        activity_url(server.base_url, ACCOUNT),
+        params={"agentIds": "all", "v": 1, **params},
+        auth=oauth(keys),
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -77,56 +80,120 @@ def _check_table(table: str, expected: dict[str, Any]) -> None:
         assert tl.duration(entries[2]["value"]["total"]) in row, row  # away
 
 
-def test_query_prints_a_readable_table(server: Server, creds_file: Path,
-                                       ingested: tuple[tl.Timeline, int]) -> None:
+def test_query_prints_a_readable_table(
+    server: Server, creds_file: Path, ingested: tuple[tl.Timeline, int]
+) -> None:
     timeline, to = ingested
     agents = {tl.D, tl.A, tl.B, tl.C}
-    table = ok(run_cli("query", "--credentials", str(creds_file), "--timeframe", "60",
-                       "--to", str(to), "--agents", ",".join(sorted(agents)), cwd=server.workdir))
+    table = ok(
+        run_cli(
+            "query",
+            "--credentials",
+            str(creds_file),
+            "--timeframe",
+            "60",
+            "--to",
+            str(to),
+            "--agents",
+            ",".join(sorted(agents)),
+            cwd=server.workdir,
+        )
+    )
     expected = tl.agents_metrics(timeline, to - 60 * tl.MIN, to, agents)["metricsPerAgent"]
     assert list(expected) == [tl.D, tl.A, tl.B]
     _check_table(table, expected)
-    assert not re.search(rf"^\W*{tl.C}\b", table, re.M)  # not logged in within the window
-    lunch = re.search(rf"^\W*{tl.A}\s+{tl.LUNCH}\s+(\d+:\d\d:\d\d)", table, re.M)
+    assert not re.search(rf"^\W*{tl.C}\b", table, re.MULTILINE)  # not logged in within the window
+    lunch = re.search(rf"^\W*{tl.A}\s+{tl.LUNCH}\s+(\d+:\d\d:\d\d)", table, re.MULTILINE)
     assert lunch, table  # the Away reasons are shown too
     assert lunch.group(1) == tl.duration(expected[tl.A][2]["reasons"][0]["value"]["total"])
 
 
 def test_query_table_shows_the_largest_agent_id_whole_at_80_columns(
-        server: Server, creds_file: Path, ingested: tuple[tl.Timeline, int]) -> None:
+    server: Server, creds_file: Path, ingested: tuple[tl.Timeline, int]
+) -> None:
     """Agent ids go up to 2^63-1 (19 digits); the table must not cut them or the figures."""
     timeline, to = ingested
-    table = ok(run_cli("query", "--credentials", str(creds_file), "--timeframe", "60",
-                       "--to", str(to), cwd=server.workdir))
+    table = ok(
+        run_cli(
+            "query",
+            "--credentials",
+            str(creds_file),
+            "--timeframe",
+            "60",
+            "--to",
+            str(to),
+            cwd=server.workdir,
+        )
+    )
     _check_table(table, tl.agents_metrics(timeline, to - 60 * tl.MIN, to)["metricsPerAgent"])
 
 
-def test_query_json_is_the_api_answer(server: Server, keys: dict[str, Any], creds_file: Path,
-                                      ingested: tuple[tl.Timeline, int]) -> None:
+def test_query_json_is_the_api_answer(
+    server: Server, keys: dict[str, Any], creds_file: Path, ingested: tuple[tl.Timeline, int]
+) -> None:
     timeline, to = ingested
-    printed = json.loads(ok(run_cli("query", "--credentials", str(creds_file), "--timeframe",
-                                    "60", "--to", str(to), "--json", cwd=server.workdir)))
+    printed = json.loads(
+        ok(
+            run_cli(
+                "query",
+                "--credentials",
+                str(creds_file),
+                "--timeframe",
+                "60",
+                "--to",
+                str(to),
+                "--json",
+                cwd=server.workdir,
+            )
+        )
+    )
     assert printed == api_get(server, keys, timeframe=60, to=to)
     assert printed == tl.expected_response(timeline, to, 60)
     # Without --to it still answers the same agents, with figures of "now".
     before = now_ms()
-    live = json.loads(ok(run_cli("query", "--credentials", str(creds_file), "--timeframe",
-                                 "60", "--json", cwd=server.workdir)))
-    tl.assert_between(live, tl.expected_response(timeline, before, 60),
-                      tl.expected_response(timeline, now_ms(), 60))
+    live = json.loads(
+        ok(
+            run_cli(
+                "query",
+                "--credentials",
+                str(creds_file),
+                "--timeframe",
+                "60",
+                "--json",
+                cwd=server.workdir,
+            )
+        )
+    )
+    tl.assert_between(
+        live,
+        tl.expected_response(timeline, before, 60),
+        tl.expected_response(timeline, now_ms(), 60),
+    )
 
 
-def test_query_with_interval_shows_each_interval(server: Server, creds_file: Path,
-                                                 ingested: tuple[tl.Timeline, int]) -> None:
+def test_query_with_interval_shows_each_interval(
+    server: Server, creds_file: Path, ingested: tuple[tl.Timeline, int]
+) -> None:
     timeline, to = ingested
-    args = ("query", "--credentials", str(creds_file), "--timeframe", "60", "--interval", "15",
-            "--to", str(to))
+    args = (
+        "query",
+        "--credentials",
+        str(creds_file),
+        "--timeframe",
+        "60",
+        "--interval",
+        "15",
+        "--to",
+        str(to),
+    )
     as_json = json.loads(ok(run_cli(*args, "--json", cwd=server.workdir)))
     assert as_json == tl.expected_response(timeline, to, 60, interval=15)
     table = ok(run_cli(*args, cwd=server.workdir))
     titles = re.findall(r"Interval ending (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", table)
-    stamps = [datetime.fromtimestamp(i["timestamp"] / 1000, tz=timezone.utc)
-              .strftime("%Y-%m-%d %H:%M") for i in as_json["metricsByIntervals"]]
+    stamps = [
+        datetime.fromtimestamp(i["timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        for i in as_json["metricsByIntervals"]
+    ]
     assert titles == stamps and len(stamps) in (4, 5)
     assert "Whole window" in table
 
@@ -161,8 +228,11 @@ def test_simulate_posts_deterministically_and_idempotently(server: Server, tmp_p
     assert tuple(map(int, match.groups())) == (total, 0, total)
 
     # What was posted is what `--output -` prints for the same arguments.
-    lines = ok(run_cli("simulate", "--agents", "5", "--hours", "2", "--end", end,
-                       "--output", "-", cwd=tmp_path)).splitlines()
+    lines = ok(
+        run_cli(
+            "simulate", "--agents", "5", "--hours", "2", "--end", end, "--output", "-", cwd=tmp_path
+        )
+    ).splitlines()
     assert len(lines) == total
 
 
@@ -190,14 +260,14 @@ def _assert_usage_error(result: Any, mentions: str) -> None:
 
 
 def test_bad_timeframe_is_a_usage_error(creds_file: Path, tmp_path: Path) -> None:
-    result = run_cli("query", "--credentials", str(creds_file), "--timeframe", "abc",
-                     cwd=tmp_path)
+    result = run_cli("query", "--credentials", str(creds_file), "--timeframe", "abc", cwd=tmp_path)
     _assert_usage_error(result, "--timeframe")
 
 
 def test_bad_account_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_cli("keys", "create", "--account", "a b", "--db",
-                     f"sqlite:///{tmp_path}/k.db", cwd=tmp_path)
+    result = run_cli(
+        "keys", "create", "--account", "a b", "--db", f"sqlite:///{tmp_path}/k.db", cwd=tmp_path
+    )
     _assert_usage_error(result, "--account")
     assert not (tmp_path / "k.db").exists()
 
@@ -217,7 +287,8 @@ def test_group_help_exits_0(command: str, tmp_path: Path) -> None:
 
 
 def test_query_against_nothing_says_the_server_cannot_be_reached(
-        keys: dict[str, Any], tmp_path: Path) -> None:
+    keys: dict[str, Any], tmp_path: Path
+) -> None:
     creds = write_credentials(keys, f"http://127.0.0.1:{free_port()}", tmp_path / "c.json")
     result = run_cli("query", "--credentials", str(creds), "--timeframe", "60", cwd=tmp_path)
     assert result.returncode != 0

@@ -34,8 +34,10 @@ LIVE_TIMEOUT_S = 30.0
 def stored(db: Path) -> tuple[int, int]:
     """(event count, latest event time) of the demo account, read-only beside the demo."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5.0) as conn:
-        row = conn.execute("SELECT count(*), coalesce(max(time), 0) FROM events "
-                           "WHERE account_id = ?", (DEMO_ACCOUNT,)).fetchone()
+        row = conn.execute(
+            "SELECT count(*), coalesce(max(time), 0) FROM events WHERE account_id = ?",
+            (DEMO_ACCOUNT,),
+        ).fetchone()
     return int(row[0]), int(row[1])
 
 
@@ -44,8 +46,20 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     creds_path = tmp_path / "demo-credentials.json"
     demo = ManagedProcess(
-        ["demo", "--port", str(port), "--db", str(db), "--credentials-file", str(creds_path),
-         "--agents", str(AGENTS)], tmp_path, "demo")
+        [
+            "demo",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--credentials-file",
+            str(creds_path),
+            "--agents",
+            str(AGENTS),
+        ],
+        tmp_path,
+        "demo",
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         demo.wait_for_http(base + DISCOVERY_PATH, READY_TIMEOUT_S, ready=creds_path.exists)
@@ -58,9 +72,12 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
         assert sorted(creds["scopes"]) == ["ingest", "read"]
         assert creds["baseUrl"] == base
 
-        answer = requests.get(activity_url(creds["baseUrl"], DEMO_ACCOUNT),
-                              params={"timeframe": 1440, "agentIds": "all", "v": 1},
-                              auth=oauth(creds), timeout=30)
+        answer = requests.get(
+            activity_url(creds["baseUrl"], DEMO_ACCOUNT),
+            params={"timeframe": 1440, "agentIds": "all", "v": 1},
+            auth=oauth(creds),
+            timeout=30,
+        )
         assert answer.status_code == 200, answer.text
         per_agent = answer.json()["agentsMetrics"]["metricsPerAgent"]
         assert len(per_agent) >= AGENTS // 2, f"only {len(per_agent)} agents in 24 h"
@@ -75,8 +92,9 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
             assert entries[3]["value"]["total"] <= 1440 * 60, agent
 
         # The README's next step works at once with the written file.
-        result = run_cli("query", "--credentials", str(creds_path), "--timeframe", "60",
-                         cwd=tmp_path)
+        result = run_cli(
+            "query", "--credentials", str(creds_path), "--timeframe", "60", cwd=tmp_path
+        )
         assert result.returncode == 0, result.stderr
         assert "Whole window" in result.stdout
 
@@ -91,12 +109,16 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
             assert demo.running(), demo.output()
             assert time.monotonic() < deadline, (
                 f"no live event stored within {LIVE_TIMEOUT_S:.0f} s "
-                f"({count_at_ready} -> {count} events)\n{demo.output()}")
+                f"({count_at_ready} -> {count} events)\n{demo.output()}"
+            )
             time.sleep(0.5)
         # ...and are visible to queries at once: the latest agent states reach "now".
-        recent = requests.get(activity_url(base, DEMO_ACCOUNT),
-                              params={"timeframe": 5, "agentIds": "all", "v": 2},
-                              auth=oauth(creds), timeout=30)
+        recent = requests.get(
+            activity_url(base, DEMO_ACCOUNT),
+            params={"timeframe": 5, "agentIds": "all", "v": 2},
+            auth=oauth(creds),
+            timeout=30,
+        )
         assert recent.status_code == 200, recent.text
         assert recent.json()["meta"] == {"responseCode": 200}
         assert recent.json()["body"]["agentsMetrics"]["metricsPerAgent"]

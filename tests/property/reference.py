@@ -16,8 +16,9 @@ tests can drive both the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery

@@ -13,9 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -23,20 +21,8 @@ from hypothesis import strategies as st
 
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
+from tests.property import reference
 
-
-def _load_reference():
-    name = "agentactivity_tests_reference"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "reference.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-reference = _load_reference()
 assert_same_payload = reference.assert_same_payload
 
 MINUTE = 60_000
@@ -87,9 +73,9 @@ def offsets(lo_min: int, hi_min: int):
         st.integers(lo_min * MINUTE, hi_min * MINUTE),
         st.integers(lo_min, hi_min).map(lambda m: m * MINUTE),
         st.integers(lo_min // 5, hi_min // 5).map(lambda k: k * FIVE),
-        st.tuples(
-            st.integers(lo_min // 5, hi_min // 5), st.sampled_from([-1000, -1, 1, 999])
-        ).map(lambda kd: kd[0] * FIVE + kd[1]),
+        st.tuples(st.integers(lo_min // 5, hi_min // 5), st.sampled_from([-1000, -1, 1, 999])).map(
+            lambda kd: kd[0] * FIVE + kd[1]
+        ),
     )
 
 
@@ -152,7 +138,7 @@ def scenarios(draw, min_events_per_agent: int = 0, max_events_per_agent: int = 1
     edges = [end, start, end - 1, end + 1, start - 1, start + 1]
     if query.interval is not None:
         r = -(-end // FIVE) * FIVE
-        edges += [r - k * query.interval * MINUTE for k in range(0, 4)]
+        edges += [r - k * query.interval * MINUTE for k in range(4)]
     # Most events fall in or just before the window, some anywhere (also after E).
     lo_min, hi_min = (start - 20 * MINUTE) // MINUTE, (end + 5 * MINUTE) // MINUTE
     near = st.one_of(

@@ -34,13 +34,28 @@ def verifier(clock: Callable[[], float] = lambda: NOW, **kw: Any) -> OAuthVerifi
     return OAuthVerifier(table.get, clock=clock, **kw)
 
 
-def signed(method: str = "GET", url: str = URL, *, cred: Credentials = CRED, ts: int = NOW,
-           nonce: str | None = None, app_key: str | None = None, app_secret: str | None = None,
-           token_secret: str | None = None, sig: str = "HMAC-SHA1", **req: Any
-           ) -> requests.PreparedRequest:
-    auth = OAuth1(app_key or cred.app_key, app_secret or cred.app_secret, cred.access_token,
-                  token_secret or cred.access_token_secret, signature_method=sig,
-                  timestamp=str(ts), nonce=nonce or fresh_nonce())
+def signed(
+    method: str = "GET",
+    url: str = URL,
+    *,
+    cred: Credentials = CRED,
+    ts: int = NOW,
+    nonce: str | None = None,
+    app_key: str | None = None,
+    app_secret: str | None = None,
+    token_secret: str | None = None,
+    sig: str = "HMAC-SHA1",
+    **req: Any,
+) -> requests.PreparedRequest:
+    auth = OAuth1(
+        app_key or cred.app_key,
+        app_secret or cred.app_secret,
+        cred.access_token,
+        token_secret or cred.access_token_secret,
+        signature_method=sig,
+        timestamp=str(ts),
+        nonce=nonce or fresh_nonce(),
+    )
     return requests.Request(method, url, auth=auth, **req).prepare()
 
 
@@ -59,6 +74,7 @@ def refused(v: OAuthVerifier, p: requests.PreparedRequest, fragment: str, **over
 
 
 # --- accepted ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("sig", ["HMAC-SHA1", "HMAC-SHA256"])
 def test_get_with_query_string(sig: str) -> None:
@@ -95,6 +111,7 @@ def test_str_headers_as_a_server_would_see_them() -> None:
 
 
 # --- refused ----------------------------------------------------------------------------------
+
 
 def test_wrong_secrets() -> None:
     refused(verifier(), signed(app_secret="0" * 40), "invalid signature")
@@ -153,8 +170,11 @@ def test_nonce_replay() -> None:
     assert run(v, p) == CRED
     refused(v, p, "nonce already used")
     # same nonce, new (validly signed) request with the same key/token: still a replay
-    refused(v, signed(nonce=p.headers["Authorization"].decode().split('oauth_nonce="')[1][:30]),
-            "nonce already used")
+    refused(
+        v,
+        signed(nonce=p.headers["Authorization"].decode().split('oauth_nonce="')[1][:30]),
+        "nonce already used",
+    )
 
 
 def test_injected_nonce_store_is_shared() -> None:
@@ -196,27 +216,47 @@ def test_plaintext_and_rsa_refused() -> None:
 
 
 def test_oauth_params_in_query_refused() -> None:
-    auth = OAuth1(CRED.app_key, CRED.app_secret, CRED.access_token, CRED.access_token_secret,
-                  signature_type="query", timestamp=str(NOW), nonce=fresh_nonce())
+    auth = OAuth1(
+        CRED.app_key,
+        CRED.app_secret,
+        CRED.access_token,
+        CRED.access_token_secret,
+        signature_type="query",
+        timestamp=str(NOW),
+        nonce=fresh_nonce(),
+    )
     p = requests.Request("GET", URL, auth=auth).prepare()
     refused(verifier(), p, "missing OAuth Authorization header")
     refused(verifier(), p, "oauth_signature", headers={"Authorization": 'OAuth realm="x"'})
 
 
-@pytest.mark.parametrize("header", [
-    "OAuth ", "OAuth garbage", 'OAuth oauth_signature="x"', 'OAuth oauth_signature=="',
-    'OAuth oauth_signature="x", oauth_consumer_key="é"', "OAuth \udcff", "OAuth ,,,,=,=",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "OAuth ",
+        "OAuth garbage",
+        'OAuth oauth_signature="x"',
+        'OAuth oauth_signature=="',
+        'OAuth oauth_signature="x", oauth_consumer_key="é"',
+        "OAuth \udcff",
+        "OAuth ,,,,=,=",
+    ],
+)
 def test_malformed_headers(header: str) -> None:
     refused(verifier(), signed(), "", headers={"Authorization": header})
 
 
 @settings(max_examples=300, deadline=None)
-@given(header=st.text(), uri=st.text(), method=st.text(max_size=8),
-       body=st.one_of(st.none(), st.binary(max_size=64), st.text(max_size=64)),
-       form=st.booleans())
-def test_garbage_only_raises_auth_error(header: str, uri: str, method: str,
-                                        body: bytes | str | None, form: bool) -> None:
+@given(
+    header=st.text(),
+    uri=st.text(),
+    method=st.text(max_size=8),
+    body=st.one_of(st.none(), st.binary(max_size=64), st.text(max_size=64)),
+    form=st.booleans(),
+)
+def test_garbage_only_raises_auth_error(
+    header: str, uri: str, method: str, body: bytes | str | None, form: bool
+) -> None:
     headers = {"Authorization": header}
     if form:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -247,6 +287,7 @@ def test_lookup_failure_is_not_disguised_as_401() -> None:
 
 # --- authorize --------------------------------------------------------------------------------
 
+
 def test_authorize() -> None:
     authorize(CRED, "123", "read")
     authorize(CRED, "123", "ingest")
@@ -259,6 +300,7 @@ def test_authorize() -> None:
 
 
 # --- MemoryNonceStore -------------------------------------------------------------------------
+
 
 def test_nonce_store_expires() -> None:
     now = [1000.0]

@@ -183,8 +183,11 @@ def test_warm_up_is_consistent_with_an_earlier_start() -> None:
     # The snapshot at a later start is exactly what the earlier simulation has then.
     later = START + 7 * HOUR + 4_321
     early = Simulator(30, seed=11, start_ms=START).events_until(later - 1)
-    snap = [e for e in Simulator(30, seed=11, start_ms=later).events_until(later)
-            if f"-at{later}-" in e["eventId"]]
+    snap = [
+        e
+        for e in Simulator(30, seed=11, start_ms=later).events_until(later)
+        if f"-at{later}-" in e["eventId"]
+    ]
     expected: dict[str, tuple[str, str | None, int, set[str]]] = {}
     for agent, events in by_agent(early).items():
         state, reason, limit, chats = "OFFLINE", None, 0, set()
@@ -203,8 +206,12 @@ def test_warm_up_is_consistent_with_an_earlier_start() -> None:
             expected[agent] = (state, reason, limit, chats)
     got: dict[str, tuple[str, str | None, int, set[str]]] = {}
     for agent, events in by_agent(snap).items():
-        got[agent] = (events[1]["state"], events[1].get("reasonId"), events[0]["maxChats"],
-                      {e["chatId"] for e in events[2:]})
+        got[agent] = (
+            events[1]["state"],
+            events[1].get("reasonId"),
+            events[0]["maxChats"],
+            {e["chatId"] for e in events[2:]},
+        )
     assert got == expected and got
 
 

@@ -14,29 +14,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
+from tests.property import reference
 
-
-def _load_reference():
-    name = "agentactivity_tests_reference"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "property" / "reference.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-reference = _load_reference()
 assert_same_payload = reference.assert_same_payload
 
 ACCOUNT = "12345678"
@@ -61,7 +47,7 @@ def impl(request):
 
 def at(day: tuple[int, int, int], h: int, m: int, s: int = 0, ms: int = 0) -> int:
     """Epoch ms of a UTC wall-clock time."""
-    dt = datetime(*day, h, m, s, tzinfo=timezone.utc)
+    dt = datetime(*day, h, m, s, tzinfo=UTC)
     return int(dt.timestamp()) * 1000 + ms
 
 
@@ -161,7 +147,7 @@ def test_example_instants_are_the_documents():
 
 def interval_example_stream() -> Stream:
     """Agents 2 and 3 of the document's interval example (timeframe 120, interval 60)."""
-    t = lambda h, m, s=0: at(JULY_1, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(JULY_1, h, m, s)
     s = Stream()
     # agent 2: Online, then Back in 5 chatting 13:12:56-13:50, Online, Away (reason) 100 s
     s.state(2, t(12, 0), "ONLINE")
@@ -257,7 +243,7 @@ def test_interval_example_full_payload(impl):
 
 def window_example_stream() -> Stream:
     """Agents 2 and 3 of the document's first example (timeframe 120, no interval)."""
-    t = lambda h, m, s=0: at(JULY_1, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(JULY_1, h, m, s)
     s = Stream()
     # agent 2: Online 4714 s, Back in 5 chatting 2361 s, Away 72 s (A) then 53 s (B)
     s.state(2, t(12, 0), "ONLINE")
@@ -308,7 +294,7 @@ def test_window_example_v2_with_ids_and_to(impl):
 
 
 def test_0807_example(impl):
-    t = lambda h, m, s=0: at(MARCH_26, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(MARCH_26, h, m, s)
     s = Stream()
     s.state(7, t(7, 0), "ONLINE")  # logged in the whole time
     s.state(8, t(7, 58), "BACK_SOON").state(8, t(8, 1, 30), "OFFLINE")  # only in two intervals
@@ -350,7 +336,7 @@ def test_0807_example(impl):
 
 def test_30_minute_interval_example(impl):
     """Interval 07:30-08:00 on 26/03/2014 has timestamp 1395820800000; R = E on a boundary."""
-    t = lambda h, m, s=0: at(MARCH_26, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(MARCH_26, h, m, s)
     s = Stream().state(1, t(7, 0), "ONLINE")
     payload = run(impl, s, q(30, interval=30), 1395820800000)
     one = metrics({"1": four(online=v(1800, 0, 1800, 0), logged=v(1800, 0, 1800, 0))})
@@ -359,11 +345,14 @@ def test_30_minute_interval_example(impl):
 
 def test_interval_edges_when_end_is_just_past_a_boundary(impl):
     """E = 08:00:00.001: R = 08:05, so four intervals: 1 ms, 5 min, 5 min, 5 min - 1 ms."""
-    t = lambda h, m, s=0, ms=0: at(MARCH_26, h, m, s, ms)  # noqa: E731
+    t = lambda h, m, s=0, ms=0: at(MARCH_26, h, m, s, ms)
     s = Stream().state(1, t(7, 0), "ONLINE")
     payload = run(impl, s, q(15, interval=5, to=t(8, 0, 0, 1)), t(9, 0))
     assert [i["timestamp"] for i in payload["metricsByIntervals"]] == [
-        t(8, 5), t(8, 0), t(7, 55), t(7, 50)
+        t(8, 5),
+        t(8, 0),
+        t(7, 55),
+        t(7, 50),
     ]
     shown = [
         i["metricsData"]["agentsMetrics"]["metricsPerAgent"]["1"][3]["value"]["total"]
@@ -379,7 +368,7 @@ DAY = (2024, 5, 6)
 
 
 def test_chatting_in_max_concurrency(impl):
-    t = lambda h, m, s=0: at(DAY, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(DAY, h, m, s)
     s = Stream()
     s.state(5, t(9, 0), "ONLINE").limit(5, t(9, 0), 2)
     s.start(5, t(10, 1), "a")
@@ -407,7 +396,7 @@ def test_chatting_in_max_concurrency(impl):
 
 
 def test_chats_across_logins(impl):
-    t = lambda h, m, s=0: at(DAY, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(DAY, h, m, s)
     s = Stream()
     s.start(6, t(10, 0, 30), "x")  # started while logged out (before any other event)
     s.limit(6, t(10, 1), 1)
@@ -454,7 +443,7 @@ def test_each_figure_is_floored_on_its_own(impl):
 
 
 def test_agent_logged_in_0_ms_is_absent(impl):
-    t = lambda h, m, s=0: at(DAY, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(DAY, h, m, s)
     s = Stream()
     s.state(1, t(9, 0), "ONLINE").state(1, t(10, 0), "OFFLINE")  # logs out exactly at S
     s.state(2, t(10, 5), "ONLINE")  # logs in exactly at E
@@ -471,22 +460,20 @@ def test_agent_logged_in_0_ms_is_absent(impl):
 
 
 def test_same_ms_ties_follow_arrival_order(impl):
-    t = lambda h, m, s=0: at(DAY, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(DAY, h, m, s)
     s = Stream()
     s.state(1, t(10, 2), "OFFLINE")  # arrives first: applied first at 10:02
     s.state(1, t(10, 2), "ONLINE")  # then logged in from 10:02
     s.state(1, t(10, 1), "ONLINE")  # arrives late, earlier in time
     payload = run(impl, s, q(5, to=t(10, 5)), t(10, 5))
     expected = {
-        "agentsMetrics": metrics(
-            {"1": four(online=v(240, 0, 240, 0), logged=v(240, 0, 240, 0))}
-        )
+        "agentsMetrics": metrics({"1": four(online=v(240, 0, 240, 0), logged=v(240, 0, 240, 0))})
     }
     assert_same_payload(payload, expected)
 
 
 def test_explicit_ids_with_no_data(impl):
-    t = lambda h, m, s=0: at(DAY, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(DAY, h, m, s)
     s = Stream().state(5, t(9, 0), "ONLINE").state(5, t(9, 30), "OFFLINE")
     s.state(6, t(9, 0), "ONLINE")  # logged in, but not asked for
     payload = run(impl, s, q(10, agent_ids=(5, 99), to=t(10, 10), totals=True), t(10, 10))
@@ -499,7 +486,7 @@ def test_explicit_ids_with_no_data(impl):
 
 
 def test_key_and_reason_order(impl):
-    t = lambda h, m, s=0: at(DAY, h, m, s)  # noqa: E731
+    t = lambda h, m, s=0: at(DAY, h, m, s)
     s = Stream()
     for agent in (2**63 - 1, 100, 10, 9):
         s.state(agent, t(9, 0), "ONLINE")
@@ -524,7 +511,7 @@ def test_key_and_reason_order(impl):
 
 
 def test_totals_sum_ms_of_listed_agents_per_scope(impl):
-    t = lambda h, m, s=0, ms=0: at(DAY, h, m, s, ms)  # noqa: E731
+    t = lambda h, m, s=0, ms=0: at(DAY, h, m, s, ms)
     s = Stream()
     # agents 1 and 2: 1.5 s Online each in the newest interval (1 s each, 3 s summed)
     s.state(1, t(10, 6), "ONLINE").state(1, t(10, 6, 1, 500), "OFFLINE")

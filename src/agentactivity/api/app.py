@@ -25,8 +25,10 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    messages = {404: f"no such resource: {request.url.path}",
-                405: f"method {request.method} is not allowed on {request.url.path}"}
+    messages = {
+        404: f"no such resource: {request.url.path}",
+        405: f"method {request.method} is not allowed on {request.url.path}",
+    }
     message = messages.get(exc.status_code, str(exc.detail))
     headers = dict(exc.headers) if exc.headers else None
     return error_response(ApiError(exc.status_code, message, headers=headers))

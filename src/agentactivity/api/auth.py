@@ -49,8 +49,9 @@ class MemoryNonceStore:
     timestamps <= floor are refused, so an evicted nonce can never be replayed (fail closed).
     """
 
-    def __init__(self, window_s: int = 300, capacity: int = 200_000,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, window_s: int = 300, capacity: int = 200_000, clock: Callable[[], float] = time.time
+    ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be >= 1")
         self._ttl = 2 * window_s
@@ -94,8 +95,9 @@ class _LookupFailed(Exception):
 class _Validator(RequestValidator):
     """Per-request state lives on the oauthlib Request object, so one instance is thread-safe."""
 
-    def __init__(self, lookup: Callable[[str], Credentials | None],
-                 clock: Callable[[], float], window_s: int) -> None:
+    def __init__(
+        self, lookup: Callable[[str], Credentials | None], clock: Callable[[], float], window_s: int
+    ) -> None:
         super().__init__()
         self._lookup = lookup
         self._clock = clock
@@ -116,7 +118,7 @@ class _Validator(RequestValidator):
     def _creds(self, request: Request) -> Credentials | None:
         # Looked up once, by the token as sent (before oauthlib may swap in the dummy token).
         try:
-            return request.aa_creds  # type: ignore[no-any-return]
+            return request.aa_creds
         except AttributeError:
             pass
         try:
@@ -132,16 +134,27 @@ class _Validator(RequestValidator):
         ok = hmac.compare_digest(expected.encode(), client_key.encode())
         return ok and creds is not None
 
-    def validate_timestamp_and_nonce(self, client_key: str, timestamp: str, nonce: str,
-                                     request: Request, request_token: str | None = None,
-                                     access_token: str | None = None) -> bool:
+    def validate_timestamp_and_nonce(
+        self,
+        client_key: str,
+        timestamp: str,
+        nonce: str,
+        request: Request,
+        request_token: str | None = None,
+        access_token: str | None = None,
+    ) -> bool:
         # Only the clock here: oauthlib calls this *before* checking the signature, and
         # recording nonces of unsigned requests would let anyone flood the store. The nonce
         # is recorded in OAuthVerifier.authenticate once the signature is known to be good.
         now = self._clock()
-        if not (timestamp.isascii() and timestamp.isdigit()) or abs(now - int(timestamp)) > self._window:
-            request.aa_reason = (f"timestamp outside ±{self._window} s of server time "
-                                 f"(server time: {int(now)}); check the client clock")
+        if (
+            not (timestamp.isascii() and timestamp.isdigit())
+            or abs(now - int(timestamp)) > self._window
+        ):
+            request.aa_reason = (
+                f"timestamp outside ±{self._window} s of server time "
+                f"(server time: {int(now)}); check the client clock"
+            )
             return False
         return True
 
@@ -151,14 +164,23 @@ class _Validator(RequestValidator):
     def validate_access_token(self, client_key: str, token: str, request: Request) -> bool:
         return self._creds(request) is not None
 
-    def validate_realms(self, client_key: str, token: str, request: Request,
-                        uri: str | None = None, realms: Any = None) -> bool:
+    def validate_realms(
+        self,
+        client_key: str,
+        token: str,
+        request: Request,
+        uri: str | None = None,
+        realms: Any = None,
+    ) -> bool:
         return True  # access is decided by authorize(), not by OAuth realms
 
     def get_client_secret(self, client_key: str, request: Request) -> str:
         creds = self._creds(request)
-        return creds.app_secret if creds is not None and self._key_matches(client_key, request) \
+        return (
+            creds.app_secret
+            if creds is not None and self._key_matches(client_key, request)
             else _DUMMY_SECRET
+        )
 
     def get_access_token_secret(self, client_key: str, token: str, request: Request) -> str:
         creds = self._creds(request)
@@ -171,17 +193,24 @@ def _text(value: object) -> str:
 
 
 class OAuthVerifier:
-    def __init__(self, lookup: Callable[[str], Credentials | None], *,
-                 nonces: NonceStore | None = None, clock: Callable[[], float] = time.time,
-                 timestamp_window_s: int = 300) -> None:
+    def __init__(
+        self,
+        lookup: Callable[[str], Credentials | None],
+        *,
+        nonces: NonceStore | None = None,
+        clock: Callable[[], float] = time.time,
+        timestamp_window_s: int = 300,
+    ) -> None:
         self._validator = _Validator(lookup, clock, timestamp_window_s)
         self._endpoint = ResourceEndpoint(self._validator)
         # `is None`, not `or`: an empty MemoryNonceStore is falsy (it has __len__).
-        self._nonces: NonceStore = (nonces if nonces is not None
-                                    else MemoryNonceStore(timestamp_window_s, clock=clock))
+        self._nonces: NonceStore = (
+            nonces if nonces is not None else MemoryNonceStore(timestamp_window_s, clock=clock)
+        )
 
-    def authenticate(self, method: str, uri: str, headers: Mapping[str, str],
-                     body: bytes | str | None) -> Credentials:
+    def authenticate(
+        self, method: str, uri: str, headers: Mapping[str, str], body: bytes | str | None
+    ) -> Credentials:
         """Verify an OAuth 1.0a signed request; return the credentials it was signed with."""
         try:
             return self._authenticate(method, uri, headers, body)
@@ -190,16 +219,23 @@ class OAuthVerifier:
         except _LookupFailed as exc:
             raise exc.__cause__ from None  # type: ignore[misc]  # a store fault is not a 401
         except Exception as exc:  # oauthlib raises ValueError/TypeError/... on malformed input
-            raise AuthError(401, "malformed request: could not parse the URL, Authorization "
-                                 "header or form body for OAuth verification") from exc
+            raise AuthError(
+                401,
+                "malformed request: could not parse the URL, Authorization "
+                "header or form body for OAuth verification",
+            ) from exc
 
-    def _authenticate(self, method: str, uri: str, headers: Mapping[str, str],
-                      body: bytes | str | None) -> Credentials:
+    def _authenticate(
+        self, method: str, uri: str, headers: Mapping[str, str], body: bytes | str | None
+    ) -> Credentials:
         hdrs = {_text(k): _text(v) for k, v in headers.items()}
         auth = next((v for k, v in hdrs.items() if k.lower() == "authorization"), "").strip()
         if not auth:
-            raise AuthError(401, "missing OAuth Authorization header: sign the request with "
-                                 "OAuth 1.0a (app key/secret and access token/secret)")
+            raise AuthError(
+                401,
+                "missing OAuth Authorization header: sign the request with "
+                "OAuth 1.0a (app key/secret and access token/secret)",
+            )
         if not auth.lower().startswith("oauth "):
             raise AuthError(401, "Authorization header must use the OAuth scheme (OAuth 1.0a)")
         # SPEC: OAuth parameters travel in the header. oauthlib would also accept them in the
@@ -213,10 +249,14 @@ class OAuthVerifier:
         if _FORM in ctype:
             form = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
         valid, req = self._endpoint.validate_protected_resource_request(
-            _text(uri), http_method=_text(method).upper(), body=form, headers=hdrs)
+            _text(uri), http_method=_text(method).upper(), body=form, headers=hdrs
+        )
         if req is None:
-            raise AuthError(401, "malformed OAuth parameters (missing, duplicated or sent "
-                                 "outside the Authorization header)")
+            raise AuthError(
+                401,
+                "malformed OAuth parameters (missing, duplicated or sent "
+                "outside the Authorization header)",
+            )
         if not valid:
             raise AuthError(401, self._diagnose(req))
         creds: Credentials = req.aa_creds
@@ -228,15 +268,25 @@ class OAuthVerifier:
     def _diagnose(self, req: Request) -> str:
         """Why oauthlib refused; checks mirror the order of ResourceEndpoint's own."""
         v = self._validator
-        missing = [name for name, val in (
-            ("oauth_consumer_key", req.client_key), ("oauth_signature", req.signature),
-            ("oauth_signature_method", req.signature_method), ("oauth_nonce", req.nonce),
-            ("oauth_timestamp", req.timestamp), ("oauth_token", req.resource_owner_key)) if not val]
+        missing = [
+            name
+            for name, val in (
+                ("oauth_consumer_key", req.client_key),
+                ("oauth_signature", req.signature),
+                ("oauth_signature_method", req.signature_method),
+                ("oauth_nonce", req.nonce),
+                ("oauth_timestamp", req.timestamp),
+                ("oauth_token", req.resource_owner_key),
+            )
+            if not val
+        ]
         if missing:
             return "missing OAuth parameter(s): " + ", ".join(missing)
         if req.signature_method not in v.allowed_signature_methods:
-            return (f"unsupported oauth_signature_method {req.signature_method[:20]!r}: "
-                    "use HMAC-SHA1 or HMAC-SHA256")
+            return (
+                f"unsupported oauth_signature_method {req.signature_method[:20]!r}: "
+                "use HMAC-SHA1 or HMAC-SHA256"
+            )
         if req.oauth_params.get("oauth_version", "1.0") != "1.0":
             return "oauth_version must be 1.0"
         ts = req.timestamp
@@ -263,8 +313,14 @@ class OAuthVerifier:
 def authorize(credentials: Credentials, account_id: str, scope: str) -> None:
     """Raise AuthError(403, ...) if the credentials belong to another account or lack the scope."""
     if credentials.account_id != account_id:
-        raise AuthError(403, f"these credentials are not valid for account {account_id}: "
-                             "use credentials issued for that account")
+        raise AuthError(
+            403,
+            f"these credentials are not valid for account {account_id}: "
+            "use credentials issued for that account",
+        )
     if scope not in credentials.scopes:
-        raise AuthError(403, f"these credentials lack the '{scope}' scope: "
-                             f"use credentials issued with scope '{scope}'")
+        raise AuthError(
+            403,
+            f"these credentials lack the '{scope}' scope: "
+            f"use credentials issued with scope '{scope}'",
+        )

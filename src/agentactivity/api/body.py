@@ -9,8 +9,12 @@ from starlette.requests import Request
 
 from agentactivity.api.errors import ApiError
 
-NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonlines",
-                "application/x-jsonlines")
+NDJSON_TYPES = (
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonlines",
+    "application/x-jsonlines",
+)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -114,7 +114,9 @@ def parse_activity_query(
         try:
             timeframe = _integer(raw["timeframe"], "timeframe", "a whole number of minutes")
             if not 1 <= timeframe <= max_timeframe:
-                problems.add(f"timeframe must be between 1 and {max_timeframe} minutes, got {timeframe}")
+                problems.add(
+                    f"timeframe must be between 1 and {max_timeframe} minutes, got {timeframe}"
+                )
                 timeframe = None
         except ValueError as exc:
             problems.add(str(exc))
@@ -144,7 +146,8 @@ def parse_activity_query(
                 problems.add(f"interval must be at least 5 minutes, got {interval}")
             elif timeframe is not None and interval > timeframe:
                 problems.add(
-                    f"interval must not exceed timeframe (timeframe={timeframe}, interval={interval})"
+                    "interval must not exceed timeframe "
+                    f"(timeframe={timeframe}, interval={interval})"
                 )
             elif timeframe is not None and timeframe % interval:
                 problems.add(

@@ -38,7 +38,9 @@ class Handlers:
         self.service = service
         self.verifier = verifier
 
-    def _authenticate(self, request: Request, body: bytes, account_id: str, scope: str) -> Credentials:
+    def _authenticate(
+        self, request: Request, body: bytes, account_id: str, scope: str
+    ) -> Credentials:
         try:
             credentials = self.verifier.authenticate(
                 request.method, str(request.url), request.headers, body or None
@@ -116,7 +118,9 @@ class Handlers:
                 f"serviceName {service_name!r} is not served here; "
                 f"known: {', '.join(DISCOVERABLE_SERVICES)}",
             )
-        base = self.service.settings.public_base_uri or request.headers.get("host") or (
-            f"{request.url.hostname}:{request.url.port}"
+        base = (
+            self.service.settings.public_base_uri
+            or request.headers.get("host")
+            or (f"{request.url.hostname}:{request.url.port}")
         )
         return _json({"service": service_name, "account": account_id, "baseURI": base})

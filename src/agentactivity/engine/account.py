@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from agentactivity.engine.packed import PackedSeries
-from agentactivity.engine.timeline import FIGURE_COLUMNS, FIGURES_PER_STATE, AgentTimeline
+from agentactivity.engine.timeline import (
+    FIGURE_COLUMNS,
+    FIGURES_PER_STATE,
+    AgentTimeline,
+    SegmentArrays,
+)
 from agentactivity.events import Event
 
 
@@ -34,7 +39,8 @@ class _Packing:
         self.order = sorted(timelines)
         self.rank = {agent: i for i, agent in enumerate(self.order)}
         self.states = PackedSeries([timelines[a].arrays() for a in self.order], FIGURE_COLUMNS)
-        reason_series, self.reason_ids = [], []
+        reason_series: list[SegmentArrays] = []
+        self.reason_ids: list[str] = []
         self.reason_range = np.zeros((len(self.order), 2), dtype=np.int64)
         for i, agent in enumerate(self.order):
             self.reason_range[i, 0] = len(reason_series)

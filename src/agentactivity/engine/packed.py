@@ -24,7 +24,7 @@ MAX_SERIES = 2 ** (63 - TIME_BITS)
 class PackedSeries:
     """Read-only concatenation of series, built once and evaluated many times."""
 
-    __slots__ = ("columns", "_keys", "_series_of", "_starts", "_activity", "_cumulative")
+    __slots__ = ("_activity", "_cumulative", "_keys", "_series_of", "_starts", "columns")
 
     def __init__(self, series: Sequence[SegmentArrays], columns: int) -> None:
         if len(series) >= MAX_SERIES:

@@ -97,8 +97,16 @@ def _cumulate(starts: np.ndarray, activity: np.ndarray) -> np.ndarray:
 class AgentTimeline:
     """Events and segments of one agent, kept current as events arrive."""
 
-    __slots__ = ("agent_id", "_keys", "_events", "_situation", "_starts", "_categories",
-                 "_arrays", "_reason_arrays")
+    __slots__ = (
+        "_arrays",
+        "_categories",
+        "_events",
+        "_keys",
+        "_reason_arrays",
+        "_situation",
+        "_starts",
+        "agent_id",
+    )
 
     def __init__(self, agent_id: int) -> None:
         self.agent_id = agent_id

@@ -50,7 +50,7 @@ LOOKUP_CHUNK = 500
 def sqlite_path(url: str) -> str:
     """The file path of `sqlite:///relative`, `sqlite:////absolute` or a bare path."""
     if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
+        path = url[len("sqlite:///") :]
     elif url.startswith("sqlite://"):
         raise StoreError(
             f"cannot read database URL {url!r}: write sqlite:///relative/file.db "
@@ -156,10 +156,20 @@ class SQLiteStore:
                         continue
                     seen.add(event.event_id)  # a repeat inside the batch is a duplicate too
                     last_seq += 1
-                    rows.append((
-                        account_id, last_seq, event.event_id, event.agent_id, event.time,
-                        event.type, event.state, event.reason_id, event.chat_id, event.max_chats,
-                    ))
+                    rows.append(
+                        (
+                            account_id,
+                            last_seq,
+                            event.event_id,
+                            event.agent_id,
+                            event.time,
+                            event.type,
+                            event.state,
+                            event.reason_id,
+                            event.chat_id,
+                            event.max_chats,
+                        )
+                    )
                 db.executemany(
                     "INSERT INTO events (account_id, seq, event_id, agent_id, time, type, state, "
                     "reason_id, chat_id, max_chats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
