@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agentactivity.engine.packed import PackedSeries
+from agentactivity.engine.packed import PackedSeries, accrued_one
 from agentactivity.engine.timeline import (
     FIGURE_COLUMNS,
     FIGURES_PER_STATE,
@@ -33,7 +33,7 @@ class ScopeFigures:
 
 
 class _Packing:
-    """A snapshot of every timeline in packed form, rebuilt after any change."""
+    """A snapshot of timelines in packed form, for evaluating many agents at once."""
 
     def __init__(self, timelines: dict[int, AgentTimeline]) -> None:
         self.order = sorted(timelines)
@@ -52,12 +52,19 @@ class _Packing:
 
 
 class AccountTimelines:
-    """The engine's view of one account: every agent's timeline and the last seq seen."""
+    """The engine's view of one account: every agent's timeline and the last seq seen.
+
+    Queries evaluate most agents through a packed snapshot (one searchsorted for all of
+    them). Agents changed since the snapshot was taken are evaluated one by one from
+    their own, always current, arrays; the snapshot is retaken once too many have
+    changed, so its cost is shared by many events instead of paid at every query.
+    """
 
     def __init__(self) -> None:
         self.timelines: dict[int, AgentTimeline] = {}
         self.last_seq = 0
-        self._packing: _Packing | None = None
+        self._snapshot: _Packing | None = None
+        self._changed: set[int] = set()
 
     def add(self, seq: int, event: Event) -> None:
         timeline = self.timelines.get(event.agent_id)
@@ -65,39 +72,60 @@ class AccountTimelines:
             timeline = self.timelines[event.agent_id] = AgentTimeline(event.agent_id)
         timeline.add(seq, event)
         self.last_seq = seq
-        self._packing = None
+        self._changed.add(event.agent_id)
 
-    def _packed(self) -> _Packing:
-        if self._packing is None:
-            self._packing = _Packing(self.timelines)
-        return self._packing
+    def _current_snapshot(self) -> _Packing:
+        if self._snapshot is None or len(self._changed) > max(64, len(self.timelines) // 10):
+            self._snapshot = _Packing(self.timelines)
+            self._changed.clear()
+        return self._snapshot
 
     def figures(
         self, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
     ) -> ScopeFigures:
         """ms figures of the asked agents (None: all) over each scope [a, b)."""
-        packing = self._packed()
+        snapshot = self._current_snapshot()
         if agent_ids is None:
-            selected = list(packing.order)
+            selected = sorted(self.timelines)
         else:
-            selected = [a for a in agent_ids if a in packing.rank]
-        ranks = np.fromiter((packing.rank[a] for a in selected), dtype=np.int64)
+            selected = [a for a in agent_ids if a in self.timelines]
         edges = np.unique(np.array([t for scope in scopes for t in scope], dtype=np.int64))
         lo = np.searchsorted(edges, [a for a, _ in scopes])
         hi = np.searchsorted(edges, [b for _, b in scopes])
 
-        accrued = packing.states.accrued(ranks, edges)
-        states = accrued[:, hi] - accrued[:, lo]
+        from_snapshot = [
+            row for row, a in enumerate(selected) if a not in self._changed and a in snapshot.rank
+        ]
+        one_by_one = [row for row, a in enumerate(selected) if a in self._changed]
 
-        ranges = packing.reason_range[ranks]
-        counts = ranges[:, 1] - ranges[:, 0]
-        reason_rows = np.repeat(np.arange(len(ranks)), counts)
-        series = (
-            np.concatenate([np.arange(a, b) for a, b in ranges])
-            if len(ranges)
-            else np.zeros(0, dtype=np.int64)
-        ).astype(np.int64)
-        reason_accrued = packing.reasons.accrued(series, edges)
-        reasons = reason_accrued[:, hi] - reason_accrued[:, lo]
-        reason_ids = [packing.reason_ids[s] for s in series.tolist()]
-        return ScopeFigures(selected, states, reason_rows, reason_ids, reasons)
+        states = np.zeros((len(selected), len(edges), FIGURE_COLUMNS), dtype=np.int64)
+        ranks = np.fromiter((snapshot.rank[selected[r]] for r in from_snapshot), dtype=np.int64)
+        states[from_snapshot] = snapshot.states.accrued(ranks, edges)
+        for row in one_by_one:
+            states[row] = accrued_one(self.timelines[selected[row]].arrays(), edges)
+
+        # Away reasons: the snapshot's series of unchanged agents, then changed ones.
+        ranges = snapshot.reason_range[ranks]
+        reason_rows = np.repeat(
+            np.array(from_snapshot, dtype=np.int64), ranges[:, 1] - ranges[:, 0]
+        )
+        series = np.concatenate(
+            [np.arange(a, b, dtype=np.int64) for a, b in ranges] or [np.zeros(0, np.int64)]
+        )
+        reason_ids = [snapshot.reason_ids[s] for s in series.tolist()]
+        parts = [snapshot.reasons.accrued(series, edges)]
+        extra_rows = []
+        for row in one_by_one:
+            for reason, arrays in self.timelines[selected[row]].reason_arrays().items():
+                parts.append(accrued_one(arrays, edges)[None])
+                reason_ids.append(reason)
+                extra_rows.append(row)
+        reasons = np.concatenate(parts)
+        reason_rows = np.concatenate([reason_rows, np.array(extra_rows, dtype=np.int64)])
+        return ScopeFigures(
+            selected,
+            states[:, hi] - states[:, lo],
+            reason_rows,
+            reason_ids,
+            reasons[:, hi] - reasons[:, lo],
+        )

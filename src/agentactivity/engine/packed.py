@@ -55,3 +55,17 @@ class PackedSeries:
         result = self._cumulative[safe] + self._activity[safe] * since_start[:, None]
         result[~valid] = 0
         return result.reshape(shape)
+
+
+def accrued_one(arrays: SegmentArrays, times: np.ndarray) -> np.ndarray:
+    """The same as `PackedSeries.accrued` for one series: (times, columns)."""
+    columns = arrays.activity.shape[1]
+    if not len(arrays.starts):
+        return np.zeros((len(times), columns), dtype=np.int64)
+    found = np.searchsorted(arrays.starts, times, side="right") - 1
+    safe = np.maximum(found, 0)
+    result = (
+        arrays.cumulative[safe] + arrays.activity[safe] * (times - arrays.starts[safe])[:, None]
+    )
+    result[found < 0] = 0
+    return result

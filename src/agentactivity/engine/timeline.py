@@ -86,25 +86,54 @@ class SegmentArrays:
     cumulative: np.ndarray  # int64 (n, columns)
 
 
-def _cumulate(starts: np.ndarray, activity: np.ndarray) -> np.ndarray:
-    cumulative = np.zeros_like(activity)
-    if len(starts) > 1:
-        durations = np.diff(starts)[:, None]
-        np.cumsum(activity[:-1] * durations, axis=0, out=cumulative[1:])
-    return cumulative
+class ColumnBuffer:
+    """Activity and cumulative rows of some figure columns, grown in place.
+
+    Segments are almost always appended at the end, so rows are kept in buffers with
+    spare capacity and only the rows from the first changed segment on are recomputed.
+    """
+
+    __slots__ = ("activity", "cumulative")
+
+    def __init__(self, columns: int, capacity: int) -> None:
+        self.activity = np.zeros((capacity, columns), dtype=np.int64)
+        self.cumulative = np.zeros((capacity, columns), dtype=np.int64)
+
+    def grow(self, capacity: int) -> None:
+        if capacity > len(self.activity):
+            for name in ("activity", "cumulative"):
+                old = getattr(self, name)
+                new = np.zeros((capacity, old.shape[1]), dtype=np.int64)
+                new[: len(old)] = old
+                setattr(self, name, new)
+
+    def accumulate(self, starts: np.ndarray, first: int, end: int) -> None:
+        """Recompute cumulative rows [first, end) from the rows before them."""
+        if first == 0 and end > 0:
+            self.cumulative[0] = 0
+        first = max(first, 1)
+        if end > first:
+            durations = np.diff(starts[first - 1 : end])[:, None]
+            steps = np.cumsum(self.activity[first - 1 : end - 1] * durations, axis=0)
+            self.cumulative[first:end] = self.cumulative[first - 1] + steps
+
+    def view(self, starts: np.ndarray, end: int) -> SegmentArrays:
+        return SegmentArrays(starts[:end], self.activity[:end], self.cumulative[:end])
 
 
 class AgentTimeline:
     """Events and segments of one agent, kept current as events arrive."""
 
     __slots__ = (
-        "_arrays",
         "_categories",
         "_events",
         "_keys",
-        "_reason_arrays",
+        "_reasons",
         "_situation",
+        "_start_buffer",
         "_starts",
+        "_states",
+        "_valid",
         "agent_id",
     )
 
@@ -115,8 +144,11 @@ class AgentTimeline:
         self._situation = Situation()
         self._starts: list[int] = []
         self._categories: list[Category] = []
-        self._arrays: SegmentArrays | None = None
-        self._reason_arrays: dict[str, SegmentArrays] | None = None
+        # Array form of the segments; rows before `_valid` are current.
+        self._valid = 0
+        self._start_buffer = np.zeros(0, dtype=np.int64)
+        self._states = ColumnBuffer(FIGURE_COLUMNS, 0)
+        self._reasons: dict[str, ColumnBuffer] = {}
 
     @property
     def situation(self) -> Situation:
@@ -129,7 +161,6 @@ class AgentTimeline:
 
     def add(self, seq: int, event: Event) -> None:
         key = (event.time, seq)
-        self._arrays = self._reason_arrays = None
         if not self._keys or key > self._keys[-1]:
             self._keys.append(key)
             self._events.append(event)
@@ -153,6 +184,8 @@ class AgentTimeline:
         self._situation = Situation()
         self._starts.clear()
         self._categories.clear()
+        self._valid = 0
+        self._reasons.clear()
         for event in self._events:
             self._advance(event)
 
@@ -170,47 +203,57 @@ class AgentTimeline:
                 categories.pop()
             else:
                 categories[-1] = category
+            self._valid = min(self._valid, len(starts) - 1 if before != category else len(starts))
         elif (categories[-1] if categories else LOGGED_OUT) != category:
             starts.append(event.time)
             categories.append(category)
+            self._valid = min(self._valid, len(starts) - 1)
 
     def arrays(self) -> SegmentArrays:
         """State figure columns: (Online, Back soon, Away) x (total, chatting, at max)."""
-        if self._arrays is None:
-            self._arrays = self._build_arrays()
-        return self._arrays
+        self._refresh()
+        return self._states.view(self._start_buffer, len(self._starts))
 
     def reason_arrays(self) -> dict[str, SegmentArrays]:
         """Per Away reason: columns (total, chatting, at max) while Away under it."""
-        if self._reason_arrays is None:
-            self._reason_arrays = self._build_reason_arrays()
-        return self._reason_arrays
+        self._refresh()
+        end = len(self._starts)
+        return {
+            reason: self._reasons[reason].view(self._start_buffer, end)
+            for reason in sorted(self._reasons)
+        }
 
-    def _build_arrays(self) -> SegmentArrays:
-        n = len(self._starts)
-        starts = np.fromiter(self._starts, dtype=np.int64, count=n)
-        activity = np.zeros((n, FIGURE_COLUMNS), dtype=np.int64)
-        for j, (state, _reason, chatting, at_max) in enumerate(self._categories):
+    def _refresh(self) -> None:
+        """Bring the array rows from the first changed segment on up to date."""
+        first, end = self._valid, len(self._starts)
+        if first >= end:
+            self._valid = end
+            return
+        if end > len(self._start_buffer):
+            capacity = max(16, 2 * end)
+            grown = np.zeros(capacity, dtype=np.int64)
+            grown[: len(self._start_buffer)] = self._start_buffer
+            self._start_buffer = grown
+            self._states.grow(capacity)
+            for buffer in self._reasons.values():
+                buffer.grow(capacity)
+        capacity = len(self._start_buffer)
+        self._start_buffer[first:end] = self._starts[first:end]
+        states = self._states.activity
+        states[first:end] = 0
+        for buffer in self._reasons.values():
+            buffer.activity[first:end] = 0
+        for j in range(first, end):
+            state, reason, chatting, at_max = self._categories[j]
             if state == OFFLINE:
                 continue
             base = (state - 1) * FIGURES_PER_STATE
-            activity[j, base] = 1
-            activity[j, base + 1] = chatting
-            activity[j, base + 2] = at_max
-        return SegmentArrays(starts, activity, _cumulate(starts, activity))
-
-    def _build_reason_arrays(self) -> dict[str, SegmentArrays]:
-        reasons = {c[1] for c in self._categories if c[0] == AWAY and c[1] is not None}
-        if not reasons:
-            return {}
-        state_arrays = self.arrays()
-        away = state_arrays.activity[:, 6:9]
-        labels = [c[1] if c[0] == AWAY else None for c in self._categories]
-        result = {}
-        for reason in sorted(reasons):
-            mask = np.fromiter((label == reason for label in labels), dtype=bool, count=len(labels))
-            activity = away * mask[:, None]
-            result[reason] = SegmentArrays(
-                state_arrays.starts, activity, _cumulate(state_arrays.starts, activity)
-            )
-        return result
+            states[j, base : base + 3] = (1, chatting, at_max)
+            if reason is not None:
+                if reason not in self._reasons:
+                    self._reasons[reason] = ColumnBuffer(FIGURES_PER_STATE, capacity)
+                self._reasons[reason].activity[j] = (1, chatting, at_max)
+        self._states.accumulate(self._start_buffer, first, end)
+        for buffer in self._reasons.values():
+            buffer.accumulate(self._start_buffer, first, end)
+        self._valid = end
