@@ -91,6 +91,7 @@ def serve(
     service = _build_service(_settings(db))
     with err.status("Loading events from the store..."):
         loaded = service.load()
+    service.start_pruning(service.settings.prune_interval_seconds)
     err.print(
         f"Loaded {loaded} events from {service.settings.db_url}; serving on http://{host}:{port}"
     )

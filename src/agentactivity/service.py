@@ -8,6 +8,7 @@ the store is in the very next answer (read-your-writes).
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
 
 Clock = Callable[[], int]
+log = logging.getLogger("agentactivity.service")
 
 
 def wall_clock_ms() -> int:
@@ -55,6 +57,34 @@ class ActivityService:
                 self.engine.apply(account_id, batch)
                 after = batch[-1][0]
                 read += len(batch)
+
+    def prune(self) -> int:
+        """Forget, in the store and the engine, events before the retention window that
+        nothing inside it depends on. Returns the number of events deleted."""
+        boundary = self.clock() - self.settings.retention_ms
+        deleted = 0
+        for account_id in self.store.account_ids():
+            deleted += self.store.prune(account_id, boundary)
+            self.engine.prune(account_id, boundary)
+        return deleted
+
+    def start_pruning(self, every_s: float) -> threading.Event:
+        """Prune now and then every `every_s` seconds in a daemon thread; set the
+        returned event to stop."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while True:
+                try:
+                    deleted = self.prune()
+                    log.info("retention: pruned %d events", deleted)
+                except Exception:  # keep serving; the next round tries again
+                    log.exception("retention: pruning failed")
+                if stop.wait(every_s):
+                    return
+
+        threading.Thread(target=loop, name="retention", daemon=True).start()
+        return stop
 
     def ingest(self, account_id: str, events: list[Event]) -> AppendResult:
         result = self.store.append(account_id, events)

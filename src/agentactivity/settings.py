@@ -19,10 +19,14 @@ class SettingsError(ValueError):
 class Settings:
     db_url: str = DEFAULT_DB
     retention_days: float = 7.0
+    prune_interval_seconds: float = 3600.0
     max_timeframe_minutes: int = 1440
     max_batch_events: int = 10_000
     max_body_bytes: int = 10 * 1024 * 1024
     max_agent_ids: int = 10_000
+    # Per account, on the query method: queries in progress at once, and queries a second.
+    max_concurrent_queries: int = 8
+    query_rate_per_second: int = 50
     state_names: StateNames = field(default_factory=StateNames)
     # What domain discovery answers as baseURI; None means the request's own host.
     public_base_uri: str | None = None
@@ -34,12 +38,20 @@ class Settings:
     def validate(self) -> Settings:
         if self.retention_days <= 0:
             raise SettingsError("retention must be more than 0 days")
+        if self.prune_interval_seconds <= 0:
+            raise SettingsError("the prune interval must be more than 0 seconds")
         if not 1 <= self.max_timeframe_minutes <= self.retention_ms // 60_000:
             raise SettingsError(
                 "the maximum timeframe must be between 1 minute and the retention "
                 f"({self.retention_ms // 60_000} minutes)"
             )
-        for name in ("max_batch_events", "max_body_bytes", "max_agent_ids"):
+        for name in (
+            "max_batch_events",
+            "max_body_bytes",
+            "max_agent_ids",
+            "max_concurrent_queries",
+            "query_rate_per_second",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
         return self
@@ -52,10 +64,13 @@ class Settings:
         conversions = {
             "db_url": ("AGENTACTIVITY_DB", str),
             "retention_days": ("AGENTACTIVITY_RETENTION_DAYS", float),
+            "prune_interval_seconds": ("AGENTACTIVITY_PRUNE_INTERVAL_SECONDS", float),
             "max_timeframe_minutes": ("AGENTACTIVITY_MAX_TIMEFRAME_MINUTES", int),
             "max_batch_events": ("AGENTACTIVITY_MAX_BATCH_EVENTS", int),
             "max_body_bytes": ("AGENTACTIVITY_MAX_BODY_BYTES", int),
             "max_agent_ids": ("AGENTACTIVITY_MAX_AGENT_IDS", int),
+            "max_concurrent_queries": ("AGENTACTIVITY_MAX_CONCURRENT_QUERIES", int),
+            "query_rate_per_second": ("AGENTACTIVITY_QUERY_RATE_PER_SECOND", int),
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
         }
         for name, (var, convert) in conversions.items():

@@ -74,6 +74,14 @@ class AccountTimelines:
         self.last_seq = seq
         self._changed.add(event.agent_id)
 
+    def prune(self, before_ms: int) -> None:
+        """Forget what no longer matters before `before_ms` (see `retention`)."""
+        for agent_id, timeline in list(self.timelines.items()):
+            if timeline.prune(before_ms):
+                self._changed.add(agent_id)
+                if timeline.is_empty:
+                    del self.timelines[agent_id]
+
     def _current_snapshot(self) -> _Packing:
         if self._snapshot is None or len(self._changed) > max(64, len(self.timelines) // 10):
             self._snapshot = _Packing(self.timelines)

@@ -32,6 +32,12 @@ class Engine:
                 if seq > account.last_seq:
                     account.add(seq, event)
 
+    def prune(self, account_id: str, before_ms: int) -> None:
+        with self._lock:
+            account = self._accounts.get(account_id)
+            if account is not None:
+                account.prune(before_ms)
+
     def last_seq(self, account_id: str) -> int:
         with self._lock:
             account = self._accounts.get(account_id)

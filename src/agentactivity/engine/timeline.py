@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agentactivity.events import Event
+from agentactivity.retention import events_to_keep
 
 # State codes, also the column groups of the figure matrix (see FIGURE_COLUMNS).
 OFFLINE, ONLINE, BACK_SOON, AWAY = 0, 1, 2, 3
@@ -171,6 +172,22 @@ class AgentTimeline:
         self._keys.insert(at, key)
         self._events.insert(at, event)
         self._rebuild()
+
+    def prune(self, before_ms: int) -> bool:
+        """Forget events before `before_ms` that no longer matter; True if any went."""
+        end = bisect.bisect_left(self._keys, (before_ms, -1))
+        keep = events_to_keep(self._events[:end], has_later=end < len(self._events))
+        if len(keep) == end:
+            return False
+        kept = sorted(keep)
+        self._keys = [self._keys[i] for i in kept] + self._keys[end:]
+        self._events = [self._events[i] for i in kept] + self._events[end:]
+        self._rebuild()
+        return True
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._events
 
     def situation_at(self, time: int) -> Situation:
         """The situation reflecting every event with time <= `time`."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agentactivity.credentials import Credentials
 from agentactivity.events import Event
+from agentactivity.retention import prunable
 from agentactivity.store.base import AppendResult, StoreError
 
 SCHEMA = """
@@ -196,6 +197,43 @@ class SQLiteStore:
             )
             known.update(row[0] for row in rows)
         return known
+
+    def prune(self, account_id: str, before_ms: int) -> int:
+        """Delete the account's events older than `before_ms` that no longer matter
+        (see `retention.events_to_keep`); returns how many were deleted."""
+        with self._lock:
+            db = self._db
+            # One write transaction from read to delete: a batch committed meanwhile
+            # could otherwise change which old events still matter.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = db.execute(
+                    "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, "
+                    "max_chats FROM events WHERE account_id = ? AND time < ? "
+                    "ORDER BY agent_id, time, seq",
+                    (account_id, before_ms),
+                ).fetchall()
+                later = {
+                    row[0]
+                    for row in db.execute(
+                        "SELECT DISTINCT agent_id FROM events WHERE account_id = ? AND time >= ?",
+                        (account_id, before_ms),
+                    )
+                }
+                stored = ((row[0], Event(*row[1:])) for row in rows)
+                doomed = [seq for seq, _event in prunable(stored, later)]
+                for i in range(0, len(doomed), LOOKUP_CHUNK):
+                    chunk = doomed[i : i + LOOKUP_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    db.execute(
+                        f"DELETE FROM events WHERE account_id = ? AND seq IN ({marks})",
+                        (account_id, *chunk),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return len(doomed)
 
     def read_after(
         self, account_id: str, after_seq: int, limit: int = 50_000
