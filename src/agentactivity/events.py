@@ -53,6 +53,24 @@ class Event:
         return out
 
 
+# The engine's compact form of a stored event: (time, seq, type, state, reasonId, chatId,
+# maxChats). A tuple of plain values costs a fraction of an object's memory, and the
+# garbage collector stops tracking it, so a large engine does not slow collections.
+Record = tuple[int, int, str, "str | None", "str | None", "str | None", "int | None"]
+
+
+def to_record(seq: int, event: Event) -> Record:
+    return (
+        event.time,
+        seq,
+        event.type,
+        event.state,
+        event.reason_id,
+        event.chat_id,
+        event.max_chats,
+    )
+
+
 class EventError(ValueError):
     """One event is invalid; the message names the field at fault."""
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 
-from agentactivity.events import Event
+from agentactivity.events import Record
 
 
-def events_to_keep(events: Sequence[Event], has_later: bool) -> set[int]:
+def events_to_keep(events: Sequence[Record], has_later: bool) -> set[int]:
     """Indexes of the events to keep, of one agent's events before the boundary.
 
     `events` are in the order they apply: by (time, seq). `has_later`: the agent also
@@ -38,25 +38,25 @@ def events_to_keep(events: Sequence[Event], has_later: bool) -> set[int]:
     current: tuple[str, str | None] | None = None
     last_limit: int | None = None
     chats: dict[str, int] = {}  # active chat -> index of its chat_start
-    for index, event in enumerate(events):
-        if event.type == "state":
-            reason = event.reason_id if event.state == "AWAY" else None
-            if (event.state, reason) != current:
+    for index, (_time, _seq, type_, state, reason_id, chat_id, _max) in enumerate(events):
+        if type_ == "state":
+            reason = reason_id if state == "AWAY" else None
+            if (state, reason) != current:
                 run_start, before_run = index, last_state
-            if event.state == "OFFLINE":
+            if state == "OFFLINE":
                 login_start = None
                 chats.clear()
             elif current is None or current[0] == "OFFLINE":
                 login_start = index
-            current = (event.state or "", reason)
+            current = (state or "", reason)
             last_state = index
-        elif event.type == "chat_start":
-            chats.setdefault(event.chat_id or "", index)
-        elif event.type == "chat_end":
-            chats.pop(event.chat_id or "", None)
+        elif type_ == "chat_start":
+            chats.setdefault(chat_id or "", index)
+        elif type_ == "chat_end":
+            chats.pop(chat_id or "", None)
         else:
             last_limit = index
-    limit = events[last_limit].max_chats if last_limit is not None else 0
+    limit = events[last_limit][6] if last_limit is not None else 0
     logged_out = current is None or current[0] == "OFFLINE"
     if logged_out and not chats and not limit and not has_later:
         # The situation of an agent before any event: the agent can be forgotten (if it
@@ -68,14 +68,12 @@ def events_to_keep(events: Sequence[Event], has_later: bool) -> set[int]:
     return keep
 
 
-def prunable(
-    rows: Iterable[tuple[int, Event]], agents_with_later: set[int]
-) -> Iterator[tuple[int, Event]]:
-    """The (seq, event) rows that may go, from rows before the boundary sorted by
-    (agent, time, seq)."""
-    for agent, group in groupby(rows, key=lambda row: row[1].agent_id):
-        agent_rows = list(group)
-        keep = events_to_keep([event for _seq, event in agent_rows], agent in agents_with_later)
-        for index, row in enumerate(agent_rows):
+def prunable(rows: Iterable[tuple[int, Record]], agents_with_later: set[int]) -> Iterator[int]:
+    """The seqs of the events that may go, from (agent, record) rows before the boundary
+    sorted by (agent, time, seq)."""
+    for agent, group in groupby(rows, key=lambda row: row[0]):
+        records = [record for _agent, record in group]
+        keep = events_to_keep(records, agent in agents_with_later)
+        for index, record in enumerate(records):
             if index not in keep:
-                yield row
+                yield record[1]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agentactivity.events import Event
+from agentactivity.events import Event, Record, to_record
 from agentactivity.retention import events_to_keep
 
 # State codes, also the column groups of the figure matrix (see FIGURE_COLUMNS).
@@ -43,28 +43,26 @@ class Situation:
     since: int | None = None
     logged_in_since: int | None = None
 
-    def apply(self, event: Event) -> None:
-        if event.type == "state":
-            assert event.state is not None
-            state = STATE_CODES[event.state]
-            reason = event.reason_id if state == AWAY else None
+    def apply(self, record: Record) -> None:
+        time, _seq, type_, state_name, reason_id, chat_id, max_chats = record
+        if type_ == "state":
+            state = STATE_CODES[state_name or ""]
+            reason = reason_id if state == AWAY else None
             if (state, reason) != (self.state, self.reason):
-                self.since = event.time
+                self.since = time
             if state != OFFLINE and self.state == OFFLINE:
-                self.logged_in_since = event.time
+                self.logged_in_since = time
             elif state == OFFLINE:
                 self.logged_in_since = None
             self.state, self.reason = state, reason
             if state == OFFLINE:
                 self.chats.clear()  # every OFFLINE ends all chats (SPEC section 2)
-        elif event.type == "chat_start":
-            assert event.chat_id is not None
-            self.chats.add(event.chat_id)
-        elif event.type == "chat_end":
-            self.chats.discard(event.chat_id or "")
+        elif type_ == "chat_start":
+            self.chats.add(chat_id or "")
+        elif type_ == "chat_end":
+            self.chats.discard(chat_id or "")
         else:
-            assert event.max_chats is not None
-            self.max_chats = event.max_chats
+            self.max_chats = max_chats or 0
 
     def category(self) -> Category:
         if self.state == OFFLINE:
@@ -127,8 +125,7 @@ class AgentTimeline:
 
     __slots__ = (
         "_categories",
-        "_events",
-        "_keys",
+        "_records",
         "_reasons",
         "_situation",
         "_start_buffer",
@@ -140,8 +137,7 @@ class AgentTimeline:
 
     def __init__(self, agent_id: int) -> None:
         self.agent_id = agent_id
-        self._keys: list[tuple[int, int]] = []  # (time, seq), ascending
-        self._events: list[Event] = []
+        self._records: list[Record] = []  # ascending by (time, seq)
         self._situation = Situation()
         self._starts: list[int] = []
         self._categories: list[Category] = []
@@ -158,43 +154,38 @@ class AgentTimeline:
 
     @property
     def last_time(self) -> int | None:
-        return self._keys[-1][0] if self._keys else None
+        return self._records[-1][0] if self._records else None
 
     def add(self, seq: int, event: Event) -> None:
-        key = (event.time, seq)
-        if not self._keys or key > self._keys[-1]:
-            self._keys.append(key)
-            self._events.append(event)
-            self._advance(event)
+        record = to_record(seq, event)
+        if not self._records or record > self._records[-1]:
+            self._records.append(record)
+            self._advance(record)
             return
         # A late event: insert it in order and rebuild the segments from scratch.
-        at = bisect.bisect(self._keys, key)
-        self._keys.insert(at, key)
-        self._events.insert(at, event)
+        bisect.insort(self._records, record)
         self._rebuild()
 
     def prune(self, before_ms: int) -> bool:
         """Forget events before `before_ms` that no longer matter; True if any went."""
-        end = bisect.bisect_left(self._keys, (before_ms, -1))
-        keep = events_to_keep(self._events[:end], has_later=end < len(self._events))
+        end = bisect.bisect_left(self._records, (before_ms,))
+        keep = events_to_keep(self._records[:end], has_later=end < len(self._records))
         if len(keep) == end:
             return False
-        kept = sorted(keep)
-        self._keys = [self._keys[i] for i in kept] + self._keys[end:]
-        self._events = [self._events[i] for i in kept] + self._events[end:]
+        self._records = [self._records[i] for i in sorted(keep)] + self._records[end:]
         self._rebuild()
         return True
 
     @property
     def is_empty(self) -> bool:
-        return not self._events
+        return not self._records
 
     def situation_at(self, time: int) -> Situation:
         """The situation reflecting every event with time <= `time`."""
         situation = Situation()
-        end = bisect.bisect(self._keys, (time, float("inf")))
-        for event in self._events[:end]:
-            situation.apply(event)
+        end = bisect.bisect(self._records, (time, float("inf")))
+        for record in self._records[:end]:
+            situation.apply(record)
         return situation
 
     def _rebuild(self) -> None:
@@ -203,15 +194,16 @@ class AgentTimeline:
         self._categories.clear()
         self._valid = 0
         self._reasons.clear()
-        for event in self._events:
-            self._advance(event)
+        for record in self._records:
+            self._advance(record)
 
-    def _advance(self, event: Event) -> None:
+    def _advance(self, record: Record) -> None:
         """Apply an event that comes after every event applied so far."""
-        self._situation.apply(event)
+        self._situation.apply(record)
         category = self._situation.category()
+        time = record[0]
         starts, categories = self._starts, self._categories
-        if starts and starts[-1] == event.time:
+        if starts and starts[-1] == time:
             # Same millisecond as the last segment's start: that segment never lasted,
             # so its category is replaced, merging with the one before if now equal.
             before = categories[-2] if len(categories) > 1 else LOGGED_OUT
@@ -222,7 +214,7 @@ class AgentTimeline:
                 categories[-1] = category
             self._valid = min(self._valid, len(starts) - 1 if before != category else len(starts))
         elif (categories[-1] if categories else LOGGED_OUT) != category:
-            starts.append(event.time)
+            starts.append(time)
             categories.append(category)
             self._valid = min(self._valid, len(starts) - 1)
 

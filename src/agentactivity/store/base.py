@@ -36,6 +36,10 @@ class Store(Protocol):
 
     def last_seq(self, account_id: str) -> int: ...
 
+    def last_seqs(self) -> dict[str, int]:
+        """Every account's last_seq, in one cheap query (readiness, engine lag)."""
+        ...
+
     def prune(self, account_id: str, before_ms: int) -> int:
         """Delete events older than `before_ms` that no figure or state inside the
         retention window depends on; returns how many were deleted."""

@@ -47,6 +47,35 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (account_id, even
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
 LOOKUP_CHUNK = 500
 
+# How long to wait for a lock another process holds before giving up.
+BUSY_TIMEOUT_S = 5.0
+
+# The columns this version reads and writes: a SQLite file without them is not ours.
+COLUMNS = {
+    "accounts": {"account_id", "last_seq", "created_at"},
+    "credentials": {
+        "account_id",
+        "access_token",
+        "app_key",
+        "app_secret",
+        "access_token_secret",
+        "scopes",
+        "created_at",
+    },
+    "events": {
+        "account_id",
+        "seq",
+        "event_id",
+        "agent_id",
+        "time",
+        "type",
+        "state",
+        "reason_id",
+        "chat_id",
+        "max_chats",
+    },
+}
+
 
 def sqlite_path(url: str) -> str:
     """The file path of `sqlite:///relative`, `sqlite:////absolute` or a bare path."""
@@ -60,8 +89,48 @@ def sqlite_path(url: str) -> str:
     else:
         path = url
     if not path:
-        raise StoreError("the SQLite database path is empty")
+        raise StoreError(
+            "the SQLite database path is empty: give a file, e.g. sqlite:///./agentactivity.db"
+        )
     return path
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+
+
+def _is_damaged(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    text = str(exc)
+    return (
+        name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+        or "not a database" in text
+        or "malformed" in text
+    )
+
+
+def damaged(path: str, exc: sqlite3.Error) -> StoreError:
+    return StoreError(
+        f"database {path!r} is not an agentactivity SQLite database or it is damaged "
+        f"({exc}): point --db at the right file, or restore this one from a backup"
+    )
+
+
+def open_error(path: str, exc: sqlite3.Error) -> StoreError:
+    """What went wrong opening `path`, and what to do about it."""
+    if _is_locked(exc):
+        return StoreError(
+            f"cannot open database {path!r}: it is locked by another process (waited "
+            f"{BUSY_TIMEOUT_S:g} s). Stop the program that holds it (an sqlite3 shell in "
+            "a transaction, a backup tool, ...) and start again, or use another file"
+        )
+    if _is_damaged(exc):
+        return damaged(path, exc)
+    return StoreError(
+        f"cannot open database {path!r}: {exc}. Check that the path names a SQLite file "
+        "you may read and write, on a local disk"
+    )
 
 
 class SQLiteStore:
@@ -70,22 +139,48 @@ class SQLiteStore:
         if path != ":memory:":
             parent = Path(path).resolve().parent
             if not parent.is_dir():
-                raise StoreError(f"cannot open database {path!r}: folder {parent} does not exist")
+                raise StoreError(
+                    f"cannot open database {path!r}: folder {parent} does not exist; "
+                    "create it first or give another path"
+                )
+            if Path(path).is_dir():
+                raise StoreError(
+                    f"cannot open database {path!r}: it is a folder, not a file; give a "
+                    f"file path such as {str(Path(path) / 'agentactivity.db')!r}"
+                )
         self._lock = threading.Lock()
+        self._path = path
         try:
             self._db = sqlite3.connect(
-                path, check_same_thread=False, isolation_level=None, timeout=5.0
+                path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
             )
+        except sqlite3.Error as exc:
+            raise open_error(path, exc) from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before we answer, even across power loss.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open database {path!r}: {exc}. Check that it is an agentactivity "
-                "SQLite file, not in use by another program that locks it, and writable."
-            ) from exc
+            self._check_schema()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise open_error(path, exc) from exc
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _check_schema(self) -> None:
+        """A SQLite file of another program may hold tables of the same names."""
+        for table, wanted in COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            missing = sorted(wanted - have)
+            if missing:
+                raise StoreError(
+                    f"database {self._path!r} is a SQLite file but not an agentactivity "
+                    f"database: table {table} has no column {', '.join(missing)}. Point "
+                    "--db at the right file, or at a new one"
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -109,6 +204,11 @@ class SQLiteStore:
                 "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
             ).fetchone()
         return row[0] if row else 0
+
+    def last_seqs(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT account_id, last_seq FROM accounts").fetchall()
+        return dict(rows)
 
     def add_credentials(self, credentials: Credentials) -> None:
         self.ensure_account(credentials.account_id)
@@ -208,9 +308,8 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 rows = db.execute(
-                    "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, "
-                    "max_chats FROM events WHERE account_id = ? AND time < ? "
-                    "ORDER BY agent_id, time, seq",
+                    "SELECT agent_id, time, seq, type, state, reason_id, chat_id, max_chats "
+                    "FROM events WHERE account_id = ? AND time < ? ORDER BY agent_id, time, seq",
                     (account_id, before_ms),
                 ).fetchall()
                 later = {
@@ -220,8 +319,7 @@ class SQLiteStore:
                         (account_id, before_ms),
                     )
                 }
-                stored = ((row[0], Event(*row[1:])) for row in rows)
-                doomed = [seq for seq, _event in prunable(stored, later)]
+                doomed = list(prunable(((row[0], row[1:]) for row in rows), later))
                 for i in range(0, len(doomed), LOOKUP_CHUNK):
                     chunk = doomed[i : i + LOOKUP_CHUNK]
                     marks = ",".join("?" * len(chunk))
@@ -239,9 +337,15 @@ class SQLiteStore:
         self, account_id: str, after_seq: int, limit: int = 50_000
     ) -> list[tuple[int, Event]]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, max_chats "
-                "FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (account_id, after_seq, limit),
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, "
+                    "max_chats FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (account_id, after_seq, limit),
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                # Damage inside the file shows only when its pages are read (at load).
+                if _is_damaged(exc):
+                    raise damaged(self._path, exc) from exc
+                raise
         return [(row[0], Event(*row[1:])) for row in rows]
