@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from starlette.applications import Starlette
 
 from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.credentials import SCOPES, new_credentials
+from agentactivity.logs import setup_logging
 from agentactivity.service import ActivityService
 from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
 from agentactivity.store import StoreError, open_store
@@ -50,6 +55,28 @@ DbOption = Annotated[
 ]
 
 
+log = logging.getLogger("agentactivity.cli")
+
+
+class LogLevel(StrEnum):
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
+ShutdownTimeoutOption = Annotated[
+    int,
+    typer.Option(
+        "--shutdown-timeout",
+        min=0,
+        help="On SIGTERM (or Ctrl-C), stop accepting connections and give requests in "
+        "flight this many seconds to finish before cancelling them.",
+    ),
+]
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"agentactivity: error: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -70,11 +97,43 @@ def _build_service(settings: Settings) -> ActivityService:
     return ActivityService(store, settings)
 
 
+def _run_server(app: Starlette, host: str, port: int, log_level: str, shutdown_s: int) -> None:
+    """Serve until SIGTERM or SIGINT, then drain: uvicorn closes the listening socket and
+    waits up to `shutdown_s` seconds for requests in flight. Logs go through our JSON
+    handler; the access log is the app's own (api/observability.py), not uvicorn's."""
+    import signal
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=shutdown_s,
+    )
+    server = uvicorn.Server(config)
+    # uvicorn handles SIGTERM while it serves, then raises it again to the handler found
+    # before it started: with the default one the process would die by the signal instead
+    # of returning here to close the store and exit 0.
+    previous = signal.signal(signal.SIGTERM, server.handle_exit)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     db: DbOption = None,
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Level of the JSON log lines on stderr.")
+    ] = LogLevel.info,
+    shutdown_timeout: ShutdownTimeoutOption = 30,
 ) -> None:
     """Run the HTTP service.
 
@@ -84,18 +143,29 @@ def serve(
     durable and visible to the next query. Create credentials with `agentactivity keys
     create` (it can run while the service is up).
     """
-    import uvicorn
-
     from agentactivity.api.app import create_app
 
+    setup_logging(log_level.value)
     service = _build_service(_settings(db))
-    with err.status("Loading events from the store..."):
+    log.info("loading events from %s", service.settings.db_url)
+    try:
         loaded = service.load()
-    service.start_pruning(service.settings.prune_interval_seconds)
-    err.print(
-        f"Loaded {loaded} events from {service.settings.db_url}; serving on http://{host}:{port}"
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    stop_pruning = service.start_pruning(service.settings.prune_interval_seconds)
+    log.info(
+        "loaded %d events from %s; serving on http://%s:%d",
+        loaded,
+        service.settings.db_url,
+        host,
+        port,
     )
-    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+    try:
+        _run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
+    finally:
+        stop_pruning.set()
+        service.store.close()
+        log.info("stopped; the store is closed")
 
 
 @keys_app.command("create")
@@ -250,6 +320,10 @@ def demo(
     credentials_file: Annotated[
         Path, typer.Option("--credentials-file", help="Where to write the demo's keys.")
     ] = Path("demo-credentials.json"),
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Level of the JSON log lines on stderr.")
+    ] = LogLevel.warning,
+    shutdown_timeout: ShutdownTimeoutOption = 30,
 ) -> None:
     """Serve a simulated contact center: account 12345678, 24 h back-filled, live events.
 
@@ -258,18 +332,24 @@ def demo(
     Writes the demo's keys (plus baseUrl) to demo-credentials.json, so that
     `agentactivity query --credentials demo-credentials.json --timeframe 60` works at once.
     """
-    import uvicorn
-
     from agentactivity import demo as demo_mod
     from agentactivity.api.app import create_app
 
+    setup_logging(log_level.value)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     service = _build_service(_settings(str(db)))
     simulator = demo_mod.prepare(service, agents, 24, seed=1, console=err)
     base_url = f"http://{host}:{port}"
     demo_mod.write_credentials(service, credentials_file, base_url)
-    demo_mod.start_live(service, simulator)
+    live_stop = threading.Event()
+    live = threading.Thread(
+        target=demo_mod.run_live,
+        args=(service, simulator, live_stop),
+        name="demo-live",
+        daemon=True,
+    )
+    live.start()
     err.print(
         f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
         f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
@@ -277,7 +357,12 @@ def demo(
         "--timeframe 60 --interval 15",
         soft_wrap=True,
     )
-    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+    try:
+        _run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
+    finally:
+        live_stop.set()
+        live.join()
+        service.store.close()
 
 
 def main() -> None:

@@ -35,6 +35,10 @@ class ActivityService:
         self.clock = clock
         self.engine = Engine(settings.state_names)
         self._catch_up_lock = threading.Lock()
+        # Events this process stored / found already stored, for the metrics.
+        self._ingest_lock = threading.Lock()
+        self._accepted = 0
+        self._duplicates = 0
 
     def load(self) -> int:
         """Rebuild the engine from the store; returns the number of events read."""
@@ -88,8 +92,33 @@ class ActivityService:
 
     def ingest(self, account_id: str, events: list[Event]) -> AppendResult:
         result = self.store.append(account_id, events)
+        with self._ingest_lock:
+            self._accepted += result.accepted
+            self._duplicates += result.duplicates
         self.catch_up(account_id)
         return result
+
+    def ingest_counts(self) -> tuple[int, int]:
+        """Events accepted and duplicates found by `ingest` since this service started."""
+        with self._ingest_lock:
+            return self._accepted, self._duplicates
+
+    def catch_up_all(self) -> int:
+        """Catch up every account the store is ahead on; returns the events applied."""
+        return sum(
+            self.catch_up(account_id)
+            for account_id, last_seq in self.store.last_seqs().items()
+            if last_seq > self.engine.last_seq(account_id)
+        )
+
+    def lag(self) -> int:
+        """Stored events the engine has not applied yet, over all accounts (one query).
+
+        Raises whatever the store raises when it cannot answer."""
+        return sum(
+            max(0, last_seq - self.engine.last_seq(account_id))
+            for account_id, last_seq in self.store.last_seqs().items()
+        )
 
     def agent_activity(
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None

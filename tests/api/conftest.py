@@ -84,6 +84,17 @@ def entry(entries: list[dict[str, Any]], state_id: int) -> dict[str, Any]:
     return found
 
 
+@pytest.fixture
+def service(service: ActivityService) -> ActivityService:
+    """The shared service with the per-account query limits out of the way: these tests
+    (the fuzz tests above all) send hundreds of queries a second. test_ratelimit.py sets
+    small limits of its own."""
+    service.settings = dataclasses.replace(
+        service.settings, max_concurrent_queries=1_000, query_rate_per_second=1_000_000
+    )
+    return service
+
+
 @contextmanager
 def client_for(
     service: ActivityService, credentials: Credentials, raise_server_exceptions: bool = True

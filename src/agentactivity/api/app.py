@@ -12,8 +12,13 @@ from starlette.routing import Route
 
 from agentactivity.api.auth import MemoryNonceStore, OAuthVerifier
 from agentactivity.api.errors import ApiError, error_response
+from agentactivity.api.health import OperationsHandlers
+from agentactivity.api.observability import Metrics, instrument
+from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
+from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.routes import Handlers
 from agentactivity.service import ActivityService
+from agentactivity.store import StoreError
 
 log = logging.getLogger("agentactivity")
 
@@ -34,17 +39,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(ApiError(exc.status_code, message, headers=headers))
 
 
+async def _store_error(request: Request, exc: Exception) -> Response:
+    # The store is the truth: without it nothing can be answered or acknowledged.
+    log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(ApiError(503, str(exc), headers={"Retry-After": "1"}))
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Should never happen; answer in the same JSON shape and keep the trace in the log.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(ApiError(500, "internal error; the request was logged"))
 
 
-def create_app(service: ActivityService, verifier: OAuthVerifier | None = None) -> Starlette:
+def create_app(
+    service: ActivityService,
+    verifier: OAuthVerifier | None = None,
+    limiter: RateLimiter | None = None,
+) -> Starlette:
     verifier = verifier or OAuthVerifier(
         service.store.credentials_for_token, nonces=MemoryNonceStore()
     )
-    handlers = Handlers(service, verifier)
+    # Per-account query limits (SPEC section 4), in this process's memory.
+    limiter = limiter or RateLimiter.from_settings(service.settings)
+    handlers = Handlers(service, verifier, limiter)
     routes = [
         Route("/api/account/{accountId}/events", handlers.ingest, methods=["POST"]),
         Route(
@@ -57,14 +74,27 @@ def create_app(service: ActivityService, verifier: OAuthVerifier | None = None) 
             handlers.discovery,
             methods=["GET"],
         ),
+        Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
+    ]
+    # Operations (no authentication): liveness, readiness, Prometheus metrics.
+    metrics = Metrics(service)
+    operations = OperationsHandlers(service, metrics)
+    routes += [
+        Route("/healthz", operations.healthz, methods=["GET"]),
+        Route("/readyz", operations.readyz, methods=["GET"]),
+        Route("/metrics", operations.metrics, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,
+            StoreError: _store_error,
             Exception: _unexpected,
         },
     )
     app.state.service = service
+    app.state.metrics = metrics
+    # Request ids, metrics and access log around everything, 500 answers included.
+    instrument(app, metrics)
     return app

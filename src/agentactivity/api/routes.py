@@ -14,6 +14,7 @@ from agentactivity.api.auth import AuthError, OAuthVerifier, authorize
 from agentactivity.api.body import decode_events, decode_json_object, read_body
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import KNOWN, parse_activity_query
+from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
@@ -34,9 +35,15 @@ def _account_id(request: Request) -> str:
 
 
 class Handlers:
-    def __init__(self, service: ActivityService, verifier: OAuthVerifier) -> None:
+    def __init__(
+        self,
+        service: ActivityService,
+        verifier: OAuthVerifier,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.service = service
         self.verifier = verifier
+        self.limiter = limiter or RateLimiter.from_settings(service.settings)
 
     def _authenticate(
         self, request: Request, body: bytes, account_id: str, scope: str
@@ -87,6 +94,12 @@ class Handlers:
 
         def work() -> bytes:
             self._authenticate(request, body, account_id, "read")
+            # Limited once the caller is known to be the account: others spend none of its
+            # budget. The slot is held until the answer is encoded, whatever happens.
+            with self.limiter.query_slot(account_id):
+                return answer()
+
+        def answer() -> bytes:
             raw: dict[str, Any] = {}
             for name in KNOWN:
                 values = request.query_params.getlist(name)

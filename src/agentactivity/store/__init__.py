@@ -1,6 +1,6 @@
 """Durable storage behind one small interface; SQLite is the embedded default."""
 
-from agentactivity.store.base import AppendResult, Store, StoreError
+from agentactivity.store.base import AppendResult, Store, StoreBusyError, StoreError
 from agentactivity.store.sqlite import SQLiteStore
 
 
@@ -14,4 +14,4 @@ def open_store(url: str) -> Store:
     return SQLiteStore(url)
 
 
-__all__ = ["AppendResult", "SQLiteStore", "Store", "StoreError", "open_store"]
+__all__ = ["AppendResult", "SQLiteStore", "Store", "StoreBusyError", "StoreError", "open_store"]

@@ -23,6 +23,10 @@ class StoreError(RuntimeError):
     """The store cannot be opened or used; the message says what to do."""
 
 
+class StoreBusyError(StoreError):
+    """The store is momentarily unavailable (e.g. locked); the same call may succeed later."""
+
+
 class Store(Protocol):
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""

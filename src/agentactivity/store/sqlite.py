@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 from agentactivity.credentials import Credentials
 from agentactivity.events import Event
 from agentactivity.retention import prunable
-from agentactivity.store.base import AppendResult, StoreError
+from agentactivity.store.base import AppendResult, StoreBusyError, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -110,11 +111,35 @@ def _is_damaged(exc: sqlite3.Error) -> bool:
     )
 
 
-def damaged(path: str, exc: sqlite3.Error) -> StoreError:
+def damaged(path: str, reason: object) -> StoreError:
     return StoreError(
         f"database {path!r} is not an agentactivity SQLite database or it is damaged "
-        f"({exc}): point --db at the right file, or restore this one from a backup"
+        f"({reason}): point --db at the right file, or restore this one from a backup"
     )
+
+
+def check_header(path: str) -> None:
+    """Cheap checks SQLite leaves to the first read of the page concerned: SQLite writes
+    whole pages, so a file cut inside one (a partial copy) is damaged."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(100)
+            size = os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        return  # a new database
+    except OSError as exc:
+        raise StoreError(f"cannot read database {path!r}: {exc}") from exc
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return  # empty (a new database), or SQLite says "file is not a database"
+    wal = Path(f"{path}-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        return  # in use (a checkpoint may be writing pages now): leave it to SQLite
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size >= 512 and size % page_size:
+        raise damaged(
+            path, f"cut short: {size} bytes is not a whole number of {page_size}-byte pages"
+        )
 
 
 def open_error(path: str, exc: sqlite3.Error) -> StoreError:
@@ -148,6 +173,7 @@ class SQLiteStore:
                     f"cannot open database {path!r}: it is a folder, not a file; give a "
                     f"file path such as {str(Path(path) / 'agentactivity.db')!r}"
                 )
+            check_header(path)
         self._lock = threading.Lock()
         self._path = path
         try:
@@ -157,12 +183,12 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise open_error(path, exc) from exc
         try:
+            self._check_schema()  # before anything writes to a file that may not be ours
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before we answer, even across power loss.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
-            self._check_schema()
         except sqlite3.Error as exc:
             self._db.close()
             raise open_error(path, exc) from exc
@@ -175,7 +201,7 @@ class SQLiteStore:
         for table, wanted in COLUMNS.items():
             have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
             missing = sorted(wanted - have)
-            if missing:
+            if have and missing:  # a table not there yet is created by SCHEMA
                 raise StoreError(
                     f"database {self._path!r} is a SQLite file but not an agentactivity "
                     f"database: table {table} has no column {', '.join(missing)}. Point "
@@ -239,6 +265,17 @@ class SQLiteStore:
         return Credentials(row[0], row[1], row[2], row[3], row[4], tuple(row[5].split(",")))
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
+        try:
+            return self._append(account_id, events)
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise StoreBusyError(
+                    f"the database is locked by another process (waited {BUSY_TIMEOUT_S:g} s); "
+                    "nothing was stored, retry in a moment"
+                ) from exc
+            raise
+
+    def _append(self, account_id: str, events: list[Event]) -> AppendResult:
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
