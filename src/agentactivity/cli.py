@@ -97,6 +97,11 @@ def _build_service(settings: Settings) -> ActivityService:
     return ActivityService(store, settings)
 
 
+def _head_limit(app: Starlette) -> int:
+    settings: Settings = app.state.service.settings
+    return settings.max_url_bytes + settings.max_header_bytes + 4096
+
+
 def _run_server(app: Starlette, host: str, port: int, log_level: str, shutdown_s: int) -> None:
     """Serve until SIGTERM or SIGINT, then drain: uvicorn closes the listening socket and
     waits up to `shutdown_s` seconds for requests in flight. Logs go through our JSON
@@ -113,6 +118,10 @@ def _run_server(app: Starlette, host: str, port: int, log_level: str, shutdown_s
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=shutdown_s,
+        # h11 buffers at most this much of a request head, so a huge URL or header
+        # cannot exhaust memory; the app answers 414/431 below that with a clear message.
+        http="h11",
+        h11_max_incomplete_event_size=_head_limit(app),
     )
     server = uvicorn.Server(config)
     # uvicorn handles SIGTERM while it serves, then raises it again to the handler found

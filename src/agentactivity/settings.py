@@ -24,6 +24,9 @@ class Settings:
     max_batch_events: int = 10_000
     max_body_bytes: int = 10 * 1024 * 1024
     max_agent_ids: int = 10_000
+    max_url_bytes: int = 64 * 1024
+    max_header_bytes: int = 32 * 1024
+    body_timeout_seconds: float = 30.0
     # Per account, on the query method: queries in progress at once, and queries a second.
     max_concurrent_queries: int = 8
     query_rate_per_second: int = 50
@@ -49,6 +52,9 @@ class Settings:
             "max_batch_events",
             "max_body_bytes",
             "max_agent_ids",
+            "max_url_bytes",
+            "max_header_bytes",
+            "body_timeout_seconds",
             "max_concurrent_queries",
             "query_rate_per_second",
         ):
@@ -69,6 +75,9 @@ class Settings:
             "max_batch_events": ("AGENTACTIVITY_MAX_BATCH_EVENTS", int),
             "max_body_bytes": ("AGENTACTIVITY_MAX_BODY_BYTES", int),
             "max_agent_ids": ("AGENTACTIVITY_MAX_AGENT_IDS", int),
+            "max_url_bytes": ("AGENTACTIVITY_MAX_URL_BYTES", int),
+            "max_header_bytes": ("AGENTACTIVITY_MAX_HEADER_BYTES", int),
+            "body_timeout_seconds": ("AGENTACTIVITY_BODY_TIMEOUT_SECONDS", float),
             "max_concurrent_queries": ("AGENTACTIVITY_MAX_CONCURRENT_QUERIES", int),
             "query_rate_per_second": ("AGENTACTIVITY_QUERY_RATE_PER_SECOND", int),
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),

@@ -6,6 +6,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,6 +17,7 @@ from agentactivity.api.health import OperationsHandlers
 from agentactivity.api.observability import Metrics, instrument
 from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
 from agentactivity.api.ratelimit import RateLimiter
+from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.routes import Handlers
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
@@ -84,8 +86,16 @@ def create_app(
         Route("/readyz", operations.readyz, methods=["GET"]),
         Route("/metrics", operations.metrics, methods=["GET"]),
     ]
+    settings = service.settings
     app = Starlette(
         routes=routes,
+        middleware=[
+            Middleware(
+                RequestLimits,
+                max_url_bytes=settings.max_url_bytes,
+                max_header_bytes=settings.max_header_bytes,
+            )
+        ],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -60,7 +60,7 @@ class Handlers:
     async def ingest(self, request: Request) -> Response:
         account_id = _account_id(request)
         settings = self.service.settings
-        body = await read_body(request, settings.max_body_bytes)
+        body = await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
 
         def work() -> dict[str, int]:
             self._authenticate(request, body, account_id, "ingest")
@@ -90,7 +90,7 @@ class Handlers:
         settings = self.service.settings
         body = b""
         if request.method == "POST":
-            body = await read_body(request, settings.max_body_bytes)
+            body = await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
 
         def work() -> bytes:
             self._authenticate(request, body, account_id, "read")
