@@ -104,17 +104,31 @@ def derived_event_id(
     return DERIVED_ID_PREFIX + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+EXACT_FLOAT_LIMIT = 2**53
+
+
+def _whole(value: Any) -> int | None:
+    """A JSON whole number (`5` or `5.0`: JSON does not tell them apart), else None.
+
+    Numbers written with a fraction are only taken while exactly representable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_FLOAT_LIMIT:
+        return int(value)
+    return None
 
 
 def _agent_id(raw: Any) -> int:
-    if _is_int(raw):
-        value = raw
-    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
-        value = int(raw)
-    else:
-        raise EventError("agentId must be a positive integer or a string of digits")
+    value = _whole(raw)
+    if value is None and isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        value = int(raw) if len(raw) <= 19 else MAX_AGENT_ID + 1
+    if value is None:
+        raise EventError(
+            "agentId must be a positive integer or a string of digits "
+            "(send ids above 2^53 as strings: JSON numbers that large lose precision)"
+        )
     if not 1 <= value <= MAX_AGENT_ID:
         raise EventError(f"agentId must be between 1 and {MAX_AGENT_ID}")
     return value
@@ -147,7 +161,8 @@ def parse_event(obj: Any, bounds: TimeBounds) -> Event:
     time = obj.get("time")
     if time is None:
         raise EventError("time is required (epoch milliseconds, UTC)")
-    if not _is_int(time):
+    time = _whole(time)
+    if time is None:
         raise EventError("time must be an integer (epoch milliseconds, UTC)")
     if time < bounds.oldest:
         raise EventError(
@@ -182,9 +197,9 @@ def parse_event(obj: Any, bounds: TimeBounds) -> Event:
         raw = obj.get("maxChats")
         if raw is None:
             raise EventError("maxChats is required on a max_chats event")
-        if not _is_int(raw) or not 0 <= raw <= MAX_CHATS_LIMIT:
+        max_chats = _whole(raw)
+        if max_chats is None or not 0 <= max_chats <= MAX_CHATS_LIMIT:
             raise EventError(f"maxChats must be an integer from 0 to {MAX_CHATS_LIMIT}")
-        max_chats = raw
 
     if event_id is None:
         event_id = derived_event_id(type_, agent_id, time, state, reason_id, chat_id, max_chats)

@@ -140,6 +140,27 @@ def _error(status: int, description: str, schema: str = "Error") -> JSONObject:
     }
 
 
+def _retry_after(response: JSONObject) -> JSONObject:
+    return {
+        **response,
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+
+
+def _store_unavailable() -> JSONObject:
+    return _retry_after(_error(503, "The store is unavailable (say, locked); retry."))
+
+
+def _body_timeout(settings: Settings) -> JSONObject:
+    return _error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
+
+
 def _account_id() -> JSONObject:
     return {
         "name": "accountId",
@@ -153,9 +174,40 @@ def _account_id() -> JSONObject:
 SECURITY: list[dict[str, list[str]]] = [{"OAuth1": []}]
 
 
+def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:
+    """What each Agent Activity parameter may be, in a query string (so, as text); the
+    optional ones may also be blank (= absent)."""
+    max_tf = settings.max_timeframe_minutes
+    return {
+        "timeframe": [
+            {"type": "integer", "minimum": 1, "maximum": max_tf},
+            _whole_number_string(1, max_tf),
+        ],
+        "agentIds": [{"type": "string", "pattern": _AGENT_IDS_TEXT}],
+        "v": [{"type": "integer", "enum": [1, 2]}, _whole_number_string(1, 2)],
+        "interval": [
+            {"type": "integer", "minimum": 5, "maximum": max_tf},
+            _whole_number_string(5, max_tf),
+            _BLANK,
+        ],
+        "to": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": f"^{_WS}*\\+?[0-9]+{_WS}*$"},
+            _BLANK,
+        ],
+        "totals": [
+            {"type": "boolean"},
+            {
+                "type": "string",
+                "pattern": f"^{_WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){_WS}*$",
+            },
+            _BLANK,
+        ],
+    }
+
+
 def _schemas(settings: Settings) -> JSONObject:
     names = settings.state_names
-    max_tf = settings.max_timeframe_minutes
     figures = {
         "type": "object",
         "description": "Whole seconds, each rounded down on its own.",
@@ -238,7 +290,6 @@ def _schemas(settings: Settings) -> JSONObject:
 
     reason_id = {"type": "string", "minLength": 1, "maxLength": MAX_REASON_ID_LEN}
     chat_id = {"type": "string", "minLength": 1, "maxLength": MAX_CHAT_ID_LEN}
-    assert set(EVENT_TYPES) == {"state", "chat_start", "chat_end", "max_chats"}
     not_away = [s for s in STATES if s != "AWAY"]
 
     agents_metrics = {
@@ -286,30 +337,27 @@ def _schemas(settings: Settings) -> JSONObject:
         },
     }
 
-    def param(number: JSONObject, low: int, high: int, optional: bool) -> JSONObject:
-        options: list[JSONObject] = [number, _whole_number_string(low, high)]
-        if optional:
-            options += [_NULL, _BLANK]
-        return {"oneOf": options}
-
+    values = _query_values(settings)
+    optional = {"interval", "to", "totals"}
     query_body = {
         "type": "object",
         "description": "The parameters of the GET form, as strings or numbers; "
         "`null` or a blank string means absent; unknown fields are ignored.",
-        "required": ["timeframe", "agentIds", "v"],
+        "required": sorted(set(values) - optional),
         "properties": {
-            "timeframe": param(
-                {"type": "integer", "minimum": 1, "maximum": max_tf}, 1, max_tf, False
-            ),
+            **{
+                name: {"anyOf": [*options, *([_NULL] if name in optional else [])]}
+                for name, options in values.items()
+            },
             "agentIds": {
-                "oneOf": [
-                    {"type": "string", "pattern": _AGENT_IDS_TEXT},
+                "anyOf": [
+                    *values["agentIds"],
                     agent_id_number,
                     {
                         "type": "array",
                         "minItems": 1,
                         "items": {
-                            "oneOf": [
+                            "anyOf": [
                                 agent_id_number,
                                 {"type": "string", "pattern": f"^{_AGENT_ID_ITEM}$"},
                             ]
@@ -317,29 +365,8 @@ def _schemas(settings: Settings) -> JSONObject:
                     },
                 ],
             },
-            "v": param({"enum": [1, 2]}, 1, 2, False),
-            "interval": param(
-                {"type": "integer", "minimum": 5, "maximum": max_tf}, 5, max_tf, True
-            ),
-            "to": {
-                "oneOf": [
-                    {"type": "integer", "minimum": 0},
-                    {"type": "string", "pattern": f"^{_WS}*\\+?[0-9]+{_WS}*$"},
-                    _NULL,
-                    _BLANK,
-                ]
-            },
             "totals": {
-                "oneOf": [
-                    {"type": "boolean"},
-                    {"enum": [0, 1]},
-                    {
-                        "type": "string",
-                        "pattern": f"^{_WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){_WS}*$",
-                    },
-                    _NULL,
-                    _BLANK,
-                ]
+                "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], _NULL]
             },
         },
     }
@@ -411,7 +438,7 @@ def _schemas(settings: Settings) -> JSONObject:
                 ),
                 event(
                     "ChatEvent",
-                    ["chat_start", "chat_end"],
+                    [t for t in EVENT_TYPES if t.startswith("chat_")],
                     {"chatId": chat_id},
                     ["state", "reasonId", "maxChats"],
                     ["chatId"],
@@ -542,11 +569,13 @@ def _ingest(settings: Settings) -> JSONObject:
                 "401": _error(401, "Missing or bad OAuth 1.0a signature."),
                 "403": _error(403, "Credentials of another account, or without `ingest` scope."),
                 "404": _error(404, "Malformed account id."),
+                "408": _body_timeout(settings),
                 "413": _error(
                     413,
                     f"More than {settings.max_batch_events} events, or a body over "
                     f"{settings.max_body_bytes} bytes; nothing stored.",
                 ),
+                "503": _store_unavailable(),
             },
         }
     }
@@ -555,68 +584,42 @@ def _ingest(settings: Settings) -> JSONObject:
 def _activity(settings: Settings) -> JSONObject:
     max_tf = settings.max_timeframe_minutes
     retention_min = settings.retention_ms // 60_000
-    parameters = [
-        _account_id(),
-        {
-            "name": "timeframe",
-            "in": "query",
-            "required": True,
-            "description": f"Window length in whole minutes, 1 to {max_tf}.",
-            "schema": {"type": "integer", "minimum": 1, "maximum": max_tf},
-        },
-        {
-            "name": "agentIds",
-            "in": "query",
-            "required": True,
-            "description": (
-                "`all` (any case), or a comma-separated list of agent ids "
-                f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
-                f"most {settings.max_agent_ids} distinct ids, else 400)."
-            ),
-            "schema": {"type": "string", "pattern": _AGENT_IDS_TEXT},
-        },
-        {
-            "name": "v",
-            "in": "query",
-            "required": True,
-            "description": "1: the payload; 2: the payload in `{meta, body}`.",
-            "schema": {"type": "integer", "enum": [1, 2]},
-        },
-        {
-            "name": "interval",
-            "in": "query",
-            "required": False,
-            "allowEmptyValue": True,
-            "description": (
-                "Per-interval figures: whole minutes, at least 5, at most `timeframe` and a "
-                "divisor of it (else 400). Empty means absent."
-            ),
-            "schema": {"type": "integer", "minimum": 5, "maximum": max_tf},
-        },
-        {
-            "name": "to",
-            "in": "query",
-            "required": False,
-            "allowEmptyValue": True,
-            "description": (
-                "End of the window, epoch ms (default: now). Not in the future, and "
-                f"`to - timeframe` at most {retention_min} minutes (the retention) back, "
-                "else 400. Empty means absent."
-            ),
-            "schema": {"type": "integer", "minimum": 0},
-        },
-        {
-            "name": "totals",
-            "in": "query",
-            "required": False,
-            "allowEmptyValue": True,
-            "description": (
-                "Fill `metricsTotals` with the sum over the agents listed "
-                "(`true`/`false` in any case, `1`/`0`). Empty means absent."
-            ),
-            "schema": {"type": "boolean"},
-        },
-    ]
+    descriptions = {
+        "timeframe": f"Window length in whole minutes, 1 to {max_tf}.",
+        "agentIds": (
+            "`all` (any case), or a comma-separated list of agent ids "
+            f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
+            f"most {settings.max_agent_ids} distinct ids, else 400)."
+        ),
+        "v": "1: the payload; 2: the payload in `{meta, body}`.",
+        "interval": (
+            "Per-interval figures: whole minutes, at least 5, at most `timeframe` and a "
+            "divisor of it (else 400)."
+        ),
+        "to": (
+            "End of the window, epoch ms (default: now). Not in the future, and "
+            f"`to - timeframe` at most {retention_min} minutes (the retention) back, else 400."
+        ),
+        "totals": (
+            "Fill `metricsTotals` with the sum over the agents listed "
+            "(`true`/`false` in any case, `1`/`0`)."
+        ),
+    }
+    values = _query_values(settings)
+    parameters = [_account_id()]
+    for name, options in values.items():
+        required = _BLANK not in options
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": required,
+                "description": descriptions[name]
+                + " Spaces around the value are ignored"
+                + ("." if required else "; blank means absent."),
+                "schema": options[0] if len(options) == 1 else {"anyOf": options},
+            }
+        )
     responses = {
         "200": {
             "description": "Figures of the window (and of each interval with `interval`); "
@@ -627,20 +630,14 @@ def _activity(settings: Settings) -> JSONObject:
         "401": _error(401, "Missing or bad OAuth 1.0a signature."),
         "403": _error(403, "Credentials of another account, or without `read` scope."),
         "404": _error(404, "Malformed account id."),
-        "429": {
-            **_error(
+        "429": _retry_after(
+            _error(
                 429,
                 f"More than {settings.max_concurrent_queries} queries of the account in "
                 f"progress, or more than {settings.query_rate_per_second} a second.",
-            ),
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds to wait.",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            },
-        },
+            )
+        ),
+        "503": _store_unavailable(),
     }
     description = (
         "How each agent's logged-in time in the window [to - timeframe, to) splits between "
@@ -648,6 +645,7 @@ def _activity(settings: Settings) -> JSONObject:
     )
     post_responses = {
         **responses,
+        "408": _body_timeout(settings),
         "413": _error(413, f"A body over {settings.max_body_bytes} bytes."),
     }
     return {
@@ -759,7 +757,7 @@ def _healthz() -> JSONObject:
 def _readyz() -> JSONObject:
     return _operations_endpoint(
         "readyz",
-        "Readiness: the store answers and the engine has applied every stored event",
+        "Readiness: the store answers; the engine catches up with it first",
         {
             "200": {
                 "description": "Ready.",
@@ -770,13 +768,18 @@ def _readyz() -> JSONObject:
                         "additionalProperties": False,
                         "properties": {
                             "status": {"const": "ready"},
-                            "engineLagEvents": {"const": 0},
+                            "engineLagEvents": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Events committed by other processes while "
+                                "this one caught up, not applied yet.",
+                            },
                         },
                     }
                 ),
             },
             "503": {
-                "description": "Not ready: the store is unreachable, or the engine lags.",
+                "description": "Not ready: the store is unreachable.",
                 "content": _json(
                     {
                         "type": "object",
@@ -785,7 +788,6 @@ def _readyz() -> JSONObject:
                         "properties": {
                             "status": {"const": "not ready"},
                             "reason": {"type": "string"},
-                            "engineLagEvents": {"type": "integer", "minimum": 1},
                         },
                     }
                 ),
@@ -831,6 +833,15 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     for path, build in optional.items():
         if served is None or path in served:
             path_items[path] = build()
+    # Refused before any route is chosen, whatever the path (RequestLimits).
+    for item in path_items.values():
+        for operation in item.values():
+            operation["responses"]["414"] = _error(
+                414, f"The URL (path and query) is over {settings.max_url_bytes} bytes."
+            )
+            operation["responses"]["431"] = _error(
+                431, f"The request headers are over {settings.max_header_bytes} bytes."
+            )
     return {
         "openapi": "3.1.0",
         "info": {

@@ -92,7 +92,7 @@ def _boolean(raw: Any, name: str) -> bool:
         return True
     if isinstance(raw, str) and raw.strip().lower() in ("false", "0"):
         return False
-    if isinstance(raw, int) and raw in (0, 1):
+    if isinstance(raw, (int, float)) and raw in (0, 1):
         return bool(raw)
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 

@@ -1,0 +1,277 @@
+"""Schemathesis against the app, in-process (ASGI), with every request signed by OAuth 1.0a.
+
+The schema is the app's own `GET /openapi.json`. Every operation is tested in the phases
+schemathesis runs under pytest (coverage: boundary and missing values, wrong methods;
+fuzzing: MAX_EXAMPLES drawn cases), with positive and negative data, and every response
+goes through all of schemathesis' default checks (not_a_server_error,
+status_code_conformance, content_type_conformance, response_schema_conformance,
+response_headers_conformance, positive_data_acceptance, negative_data_rejection,
+missing_required_header, ignored_auth, unsupported_method, ...).
+
+Signing: `requests_oauthlib.OAuth1` is passed to `case.call_and_validate(auth=...)`. The
+ASGI transport is a `requests` session, so the signature covers the final method and URL
+exactly as a real client sends them. Cases whose point is a missing or malformed
+`Authorization` header go out unsigned, as drawn; ignored_auth re-sends signed requests
+that succeeded without credentials and expects a 401.
+
+A few rules cannot be written in JSON Schema because they depend on the server clock or
+relate two fields (an event's `time` inside the retention window, `to` not in the future,
+`interval` dividing `timeframe`). Drawn values would almost always break them and every
+"valid" case would be a 400. `_within_server_rules` moves such values to where the server
+accepts them, in a way that keeps a valid case valid and an invalid one invalid (the
+document gives those fields no bound the move could cross), so positive_data_acceptance
+keeps its meaning. NDJSON bodies are free text in the document; for them only the 400 of
+a drawn (not JSON) text is expected, so positive_data_acceptance is left out there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+import orjson
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from requests_oauthlib import OAuth1
+from schemathesis.checks import CheckFunction
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from starlette.applications import Starlette
+
+from agentactivity.api.app import create_app
+from agentactivity.api.openapi import ACTIVITY_PATH, EVENTS_PATH, NDJSON
+from agentactivity.credentials import Credentials
+from agentactivity.service import ActivityService
+from agentactivity.settings import Settings
+from agentactivity.store import SQLiteStore
+from tests.api.test_openapi import seed_events
+from tests.conftest import ACCOUNT, FakeClock
+
+# Drawn cases per operation in the fuzzing phase (the coverage phase adds its own
+# deterministic ones); AGENTACTIVITY_SCHEMATHESIS_EXAMPLES=1500 for a deeper run (~2 min).
+MAX_EXAMPLES = int(os.environ.get("AGENTACTIVITY_SCHEMATHESIS_EXAMPLES", "60"))
+RETENTION_MS = Settings().retention_ms
+MAX_TIMEFRAME = Settings().max_timeframe_minutes
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        # The credentials of the `credentials` fixture are for this account; other ids
+        # only ever get 403 (covered by test_auth_http.py).
+        "parameters": {"accountId": ACCOUNT},
+        "checks": {
+            # schemathesis' default list plus 413: a batch over the limits (documented).
+            "negative_data_rejection": {
+                "expected-statuses": [
+                    *("400", "401", "403", "404", "405", "406", "409"),
+                    *("413", "415", "422", "428", "429", "5xx"),
+                ]
+            },
+        },
+    }
+)
+
+
+@schemathesis.serializer(NDJSON)
+def _ndjson(ctx: Any, value: Any) -> bytes:
+    """NDJSON bodies are text in the document; anything else (negative data) as JSON."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return json.dumps(value).encode()
+
+
+def _schema_app() -> Starlette:
+    """An app to read the document from, with the settings of the `service` fixture (the
+    query rate limits aside, which only change a description); requests go to the
+    per-test app of `api_app`, so that each operation starts on a fresh store."""
+    return create_app(ActivityService(SQLiteStore(":memory:"), Settings(db_url=":memory:")))
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _schema_app(), config=CONFIG)
+
+
+@pytest.fixture
+def api_app(service: ActivityService, clock: FakeClock) -> Starlette:
+    # Agents with every kind of figure, so that answers to "all" have entries to check.
+    seed_events(service, clock.now)
+    return create_app(service)
+
+
+class _OAuth1(OAuth1):
+    """requests_oauthlib's signer; its header values may be bytes, which the ASGI
+    transport of schemathesis cannot send: as str (latin-1, like HTTP headers)."""
+
+    def __call__(self, request: Any) -> Any:
+        request = super().__call__(request)
+        for name, value in list(request.headers.items()):
+            if isinstance(value, bytes):
+                request.headers[name] = value.decode("latin-1")
+        return request
+
+
+@pytest.fixture
+def oauth(credentials: Credentials) -> OAuth1:
+    return _OAuth1(
+        credentials.app_key,
+        client_secret=credentials.app_secret,
+        resource_owner_key=credentials.access_token,
+        resource_owner_secret=credentials.access_token_secret,
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_DIGITS = re.compile(r"\+?[0-9]+")
+
+
+def _whole(value: Any) -> int | None:
+    """The non-negative whole number a parameter stands for, as the server reads one
+    (a JSON integer, an integral float, or a string of ASCII digits), else None."""
+    if _is_int(value) or (isinstance(value, float) and value.is_integer()):
+        return int(value) if value >= 0 else None
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        digits = value.strip().lstrip("+").lstrip("0") or "0"
+        # Longer ones are out of every bound here (and beyond Python's int() digit limit).
+        return int(digits) if len(digits) <= 19 else 10**19
+    return None
+
+
+def _like(original: Any, number: int) -> Any:
+    """`number` in the form of `original` (a JSON integer or float, or a string)."""
+    if isinstance(original, str):
+        return str(number)
+    return float(number) if isinstance(original, float) else number
+
+
+def _within_server_rules(case: Any, now: int) -> None:
+    """Move clock-dependent and cross-field values to where the server accepts them.
+
+    Only values the document accepts are moved, and only to values it accepts too, so a
+    case keeps its positive or negative nature.
+    """
+    if case.path == EVENTS_PATH and case.media_type == "application/json":
+        body = case.body
+        events = body.get("events") if isinstance(body, dict) else body
+        if not isinstance(events, list):
+            return
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            for name in ("agentId", "time", "maxChats"):
+                # 446.0 is an integer to JSON Schema, not to the server: see
+                # test_openapi.py::test_events_take_integers_written_with_a_fraction.
+                value = event.get(name)
+                if isinstance(value, float) and value.is_integer():
+                    event[name] = int(value)
+            if _is_int(event.get("time")):  # any integer is valid to the document
+                event["time"] = now - abs(event["time"]) % (RETENTION_MS - 60_000)
+    elif case.path == ACTIVITY_PATH:
+        params = case.body if case.method == "POST" else case.query
+        if not isinstance(params, dict):
+            return
+        if case.method == "GET":
+            for name, value in params.items():
+                # An integer drawn as 7.0 goes out as "7.0": no whole number in a query
+                # string (the server reads "7"; a JSON 7.0 in a POST body is fine).
+                if isinstance(value, float) and value.is_integer():
+                    params[name] = int(value)
+        timeframe, interval = _whole(params.get("timeframe")), _whole(params.get("interval"))
+        if (
+            timeframe is not None
+            and interval is not None
+            and 1 <= timeframe <= MAX_TIMEFRAME
+            and 5 <= interval <= MAX_TIMEFRAME
+        ):
+            # A multiple of interval, between interval and the old timeframe (or interval).
+            fixed = interval * max(1, timeframe // interval)
+            params["timeframe"] = _like(params["timeframe"], fixed)
+        to = _whole(params.get("to"))
+        if to is not None:
+            # Not in the future, and the window it ends inside the retention.
+            span = RETENTION_MS - MAX_TIMEFRAME * 60_000 - 60_000
+            params["to"] = _like(params["to"], now - to % span)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+def test_api_conforms_to_its_openapi_document(
+    case: Any, api_app: Starlette, oauth: OAuth1, clock: FakeClock
+) -> None:
+    _within_server_rules(case, clock.now)
+    excluded: list[CheckFunction] = []
+    if case.media_type == NDJSON:
+        # Free text to the document; drawn text is rarely lines of JSON events.
+        excluded.append(positive_data_acceptance)
+    # Cases about a missing or malformed Authorization header go out as drawn; all others
+    # are signed (the signature replaces whatever header value was drawn).
+    unsigned = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
+    case.call_and_validate(app=api_app, auth=None if unsigned else oauth, excluded_checks=excluded)
+
+
+# --- valid requests, written by hand, through the same path -----------------------------------
+
+
+def _call(case: Any, api_app: Starlette, oauth: OAuth1) -> Any:
+    response = case.call_and_validate(app=api_app, auth=oauth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_valid_ingest_is_accepted_and_conforms(
+    api_app: Starlette, oauth: OAuth1, clock: FakeClock
+) -> None:
+    operation = schema[EVENTS_PATH]["POST"]
+    now = clock.now
+    events = [
+        {"type": "state", "agentId": "9", "time": now - 60_000, "state": "AWAY", "reasonId": "r"},
+        {"type": "chat_start", "agentId": 9, "time": now - 50_000, "chatId": "c", "x": 1},
+        {"type": "max_chats", "agentId": "9", "time": now - 40_000, "maxChats": 1},
+    ]
+    json = "application/json"
+    case = operation.Case(path_parameters={"accountId": ACCOUNT}, body=events, media_type=json)
+    assert _call(case, api_app, oauth) == {"accepted": 3, "duplicates": 0}
+    case = operation.Case(
+        path_parameters={"accountId": ACCOUNT}, body={"events": events}, media_type=json
+    )
+    assert _call(case, api_app, oauth) == {"accepted": 0, "duplicates": 3}
+    ndjson = "\n".join(orjson.dumps({**e, "time": e["time"] + 1}).decode() for e in events)
+    case = operation.Case(
+        path_parameters={"accountId": ACCOUNT}, body=ndjson + "\n\n", media_type=NDJSON
+    )
+    assert _call(case, api_app, oauth) == {"accepted": 3, "duplicates": 0}
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_valid_queries_with_interval_and_totals_conform(
+    api_app: Starlette, oauth: OAuth1, version: int
+) -> None:
+    query = {"timeframe": 1440, "agentIds": "all", "v": version, "interval": 60, "totals": True}
+    case = schema[ACTIVITY_PATH]["GET"].Case(path_parameters={"accountId": ACCOUNT}, query=query)
+    body = _call(case, api_app, oauth)
+    payload = body["body"] if version == 2 else body
+    assert len(payload["metricsByIntervals"]) in (24, 25)
+    assert set(payload["agentsMetrics"]["metricsPerAgent"]) == {"1", "2", "7"}
+    assert len(payload["agentsMetrics"]["metricsTotals"]) == 4
+    case = schema[ACTIVITY_PATH]["POST"].Case(
+        path_parameters={"accountId": ACCOUNT},
+        body={**query, "timeframe": "60", "interval": 5.0, "agentIds": [1, "2"], "to": None},
+    )
+    body = _call(case, api_app, oauth)
+    payload = body["body"] if version == 2 else body
+    assert len(payload["metricsByIntervals"]) in (12, 13)
+    assert set(payload["agentsMetrics"]["metricsPerAgent"]) == {"1", "2"}
