@@ -1,4 +1,4 @@
-"""`agentactivity`: the one entry point (serve, keys, query, simulate, demo)."""
+"""`agentactivity`: the one entry point (serve, keys, db, query, simulate, demo)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.progress import Progress
 from starlette.applications import Starlette
 
 from agentactivity.api.routes import ACCOUNT_ID
+from agentactivity.cli_db import db_app
 from agentactivity.credentials import SCOPES, new_credentials
 from agentactivity.logs import setup_logging
 from agentactivity.service import ActivityService
@@ -40,6 +41,7 @@ keys_app = typer.Typer(
     help="Manage API credentials (OAuth 1.0a keys bound to one account).", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 err = Console(stderr=True)
 out = Console()
@@ -48,8 +50,9 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db or a bare "
-        f"file path. Default: $AGENTACTIVITY_DB, else {DEFAULT_DB}",
+        help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db, a bare "
+        "file path or postgresql://user@host:5432/dbname. Default: $AGENTACTIVITY_DB, "
+        f"else {DEFAULT_DB}",
         show_default=False,
     ),
 ]

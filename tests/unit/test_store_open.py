@@ -289,7 +289,7 @@ def test_folder_instead_of_file(tmp_path: Path) -> None:
         ("sqlite://", "write sqlite:///relative/file.db"),
         ("", "path is empty: give a file"),
         ("sqlite:///", "path is empty: give a file"),
-        ("postgresql://user@db/agentactivity", "PostgreSQL is not supported"),
+        ("postgresql://user@127.0.0.1:1/agentactivity", "cannot connect to PostgreSQL"),
     ],
 )
 def test_bad_url(url: str, words: str) -> None:

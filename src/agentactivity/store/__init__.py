@@ -1,17 +1,18 @@
-"""Durable storage behind one small interface; SQLite is the embedded default."""
+"""Durable storage behind one small interface; SQLite is the embedded default, PostgreSQL
+the shared one (postgresql:// URLs)."""
 
 from agentactivity.store.base import AppendResult, Store, StoreBusyError, StoreError
 from agentactivity.store.sqlite import SQLiteStore
 
 
-def open_store(url: str) -> Store:
-    """Open the store a database URL names (see `agentactivity serve --help`)."""
+def open_store(url: str, auto_migrate: bool = True) -> Store:
+    """Open the store a database URL names (see `agentactivity serve --help`), applying
+    the schema migrations it lacks unless `auto_migrate` is false."""
     if url.startswith(("postgresql:", "postgres:")):
-        raise StoreError(
-            "PostgreSQL is not supported yet by this version; use a SQLite file "
-            "(sqlite:///path/to/file.db or a bare path)"
-        )
-    return SQLiteStore(url)
+        from agentactivity.store.postgres import PostgresStore
+
+        return PostgresStore(url, auto_migrate=auto_migrate)
+    return SQLiteStore(url, auto_migrate=auto_migrate)
 
 
 __all__ = ["AppendResult", "SQLiteStore", "Store", "StoreBusyError", "StoreError", "open_store"]

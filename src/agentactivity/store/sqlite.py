@@ -11,39 +11,9 @@ from pathlib import Path
 from agentactivity.credentials import Credentials
 from agentactivity.events import Event
 from agentactivity.retention import prunable
+from agentactivity.store import migrations
 from agentactivity.store.base import AppendResult, StoreBusyError, StoreError
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    account_id TEXT PRIMARY KEY,
-    last_seq INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS credentials (
-    account_id TEXT NOT NULL REFERENCES accounts(account_id),
-    access_token TEXT NOT NULL,
-    app_key TEXT NOT NULL,
-    app_secret TEXT NOT NULL,
-    access_token_secret TEXT NOT NULL,
-    scopes TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (access_token)
-);
-CREATE TABLE IF NOT EXISTS events (
-    account_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    agent_id INTEGER NOT NULL,
-    time INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    state TEXT,
-    reason_id TEXT,
-    chat_id TEXT,
-    max_chats INTEGER,
-    PRIMARY KEY (account_id, seq)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (account_id, event_id);
-"""
+from agentactivity.store.migrations import Migration
 
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
 LOOKUP_CHUNK = 500
@@ -159,7 +129,7 @@ def open_error(path: str, exc: sqlite3.Error) -> StoreError:
 
 
 class SQLiteStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, auto_migrate: bool = True) -> None:
         path = sqlite_path(url)
         if path != ":memory:":
             parent = Path(path).resolve().parent
@@ -176,6 +146,7 @@ class SQLiteStore:
             check_header(path)
         self._lock = threading.Lock()
         self._path = path
+        self.where = repr(path)
         try:
             self._db = sqlite3.connect(
                 path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
@@ -188,7 +159,10 @@ class SQLiteStore:
             # FULL: a commit is on disk before we answer, even across power loss.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(SCHEMA)
+            if auto_migrate:
+                migrations.migrate(self)
+            else:
+                migrations.check(self)
         except sqlite3.Error as exc:
             self._db.close()
             raise open_error(path, exc) from exc
@@ -201,12 +175,51 @@ class SQLiteStore:
         for table, wanted in COLUMNS.items():
             have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
             missing = sorted(wanted - have)
-            if have and missing:  # a table not there yet is created by SCHEMA
+            if have and missing:  # a table not there yet is created by a migration
                 raise StoreError(
                     f"database {self._path!r} is a SQLite file but not an agentactivity "
                     f"database: table {table} has no column {', '.join(missing)}. Point "
                     "--db at the right file, or at a new one"
                 )
+
+    def schema_version(self) -> tuple[int, bool]:
+        with self._lock:
+            tables = {
+                row[0]
+                for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if "schema_version" not in tables:
+                # The first release had no schema_version table: its tables mean version 1.
+                return 0, bool(tables & COLUMNS.keys())
+            row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return row[0] or 0, False
+
+    def apply_migration(self, migration: Migration, record_only: bool) -> bool:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")  # one process at a time
+            try:
+                db.execute(migrations.SCHEMA_VERSION_TABLE)
+                (version,) = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+                if (version or 0) > migrations.LATEST:
+                    raise migrations.newer_schema(self.where, version)
+                if (version or 0) >= migration.version:
+                    db.execute("ROLLBACK")
+                    return False
+                if not record_only:
+                    for statement in migration.sqlite:
+                        db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version (version, description, applied_at) "
+                    "VALUES (?, ?, ?)",
+                    (migration.version, migration.description, int(time.time() * 1000)),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return True
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,201 @@
+"""Versioned schema migrations, for every backend.
+
+The schema of a database is the list of migrations applied to it, recorded in its
+`schema_version` table (one row per version). `migrate(store)` applies the missing ones,
+in order, each in a transaction of its own that also records it; a process that finds a
+migration already applied by another (both starting at once) skips it. Stores apply
+missing migrations when they open (so upgrading the program upgrades the database), and
+`agentactivity db upgrade` does it on demand and says what it did.
+
+A database whose `schema_version` names a version this program does not know was
+written by a newer agentactivity: it is refused, never downgraded or guessed at.
+
+Version 1 is the schema of the first release, which had no `schema_version` table: a
+SQLite file with its tables and no `schema_version` is recognised as version 1 (the
+table is added, nothing else is touched).
+
+To change the schema, append a Migration with the next version and the statements for
+both backends; never edit one that has shipped.
+
+Every table but `schema_version` carries `account_id`, and every primary key starts with
+it, so that the PostgreSQL schema can be distributed by account (Citus: `accounts` and
+`events` distributed by `account_id` and co-located, one shard per account's writes; see
+POSTGRES_V1 for `credentials`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from agentactivity.store.base import StoreError
+
+log = logging.getLogger("agentactivity.store")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+
+SQLITE_V1 = (
+    """CREATE TABLE IF NOT EXISTS accounts (
+        account_id TEXT PRIMARY KEY,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS credentials (
+        account_id TEXT NOT NULL REFERENCES accounts(account_id),
+        access_token TEXT NOT NULL,
+        app_key TEXT NOT NULL,
+        app_secret TEXT NOT NULL,
+        access_token_secret TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (access_token)
+    )""",
+    """CREATE TABLE IF NOT EXISTS events (
+        account_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        agent_id INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        state TEXT,
+        reason_id TEXT,
+        chat_id TEXT,
+        max_chats INTEGER,
+        PRIMARY KEY (account_id, seq)
+    ) WITHOUT ROWID""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (account_id, event_id)",
+)
+
+# Credentials: the primary key starts with account_id like every other table's, and
+# access_token is unique on its own too, because a request names only its token and the
+# lookup must find exactly one account. With Citus, `credentials` is a reference table
+# (`SELECT create_reference_table('credentials')`): small, written once per key, read on
+# every request, copied to every node, where unique indexes on any column are allowed, so
+# the lookup by token stays one local read. For the same reason it has no foreign key to
+# `accounts` (a reference table cannot reference a distributed one): `add_credentials`
+# creates the account in the same transaction instead.
+POSTGRES_V1 = (
+    """CREATE TABLE accounts (
+        account_id TEXT NOT NULL,
+        last_seq BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id)
+    )""",
+    """CREATE TABLE credentials (
+        account_id TEXT NOT NULL,
+        access_token TEXT NOT NULL,
+        app_key TEXT NOT NULL,
+        app_secret TEXT NOT NULL,
+        access_token_secret TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, access_token)
+    )""",
+    "CREATE UNIQUE INDEX credentials_by_token ON credentials (access_token)",
+    """CREATE TABLE events (
+        account_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        event_id TEXT NOT NULL,
+        agent_id BIGINT NOT NULL,
+        time BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        state TEXT,
+        reason_id TEXT,
+        chat_id TEXT,
+        max_chats INTEGER,
+        PRIMARY KEY (account_id, seq)
+    )""",
+    "CREATE UNIQUE INDEX events_by_event_id ON events (account_id, event_id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
+)
+LATEST = MIGRATIONS[-1].version
+
+# Not part of any migration: the table that records them (the same on both backends).
+SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What `migrate` did: applied a migration, or recognised an older schema as it."""
+
+    version: int
+    description: str
+    recognised: bool = False
+
+    def __str__(self) -> str:
+        how = "recognised the existing schema as" if self.recognised else "applied"
+        return f"{how} version {self.version}: {self.description}"
+
+
+class Migratable(Protocol):
+    """What a store offers `migrate`; each runs in one transaction of its own."""
+
+    # The database, for messages (never with a password).
+    where: str
+
+    def schema_version(self) -> tuple[int, bool]:
+        """(version, legacy): the highest version recorded (0 for a new database);
+        legacy means the version-1 tables exist without a schema_version table."""
+        ...
+
+    def apply_migration(self, migration: Migration, record_only: bool) -> bool:
+        """In one transaction, serialised with other processes: unless the database
+        is at `migration.version` or later by now, run its statements (not when
+        `record_only`) and record it. Returns whether it did."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def newer_schema(where: str, version: int) -> StoreError:
+    return StoreError(
+        f"database {where} has schema version {version}, newer than this agentactivity "
+        f"knows (up to {LATEST}): it was written by a newer release. Upgrade agentactivity "
+        "to that release or later, or point --db at another database"
+    )
+
+
+def check(store: Migratable) -> int:
+    """The store's schema version; a StoreError if a newer release wrote it."""
+    version, legacy = store.schema_version()
+    if version > LATEST:
+        raise newer_schema(store.where, version)
+    return 1 if legacy else version
+
+
+def pending(version: int) -> list[Migration]:
+    return [m for m in MIGRATIONS if m.version > version]
+
+
+def migrate(store: Migratable) -> list[Step]:
+    """Bring the store's schema to LATEST; returns what was done (empty: up to date)."""
+    version, legacy = store.schema_version()
+    if version > LATEST:
+        raise newer_schema(store.where, version)
+    steps: list[Step] = []
+    if legacy:
+        first = MIGRATIONS[0]
+        if store.apply_migration(first, record_only=True):
+            steps.append(Step(first.version, first.description, recognised=True))
+        version = first.version
+    for migration in pending(version):
+        if store.apply_migration(migration, record_only=False):
+            steps.append(Step(migration.version, migration.description))
+    for step in steps:
+        log.info("database %s: %s", store.where, step)
+    return steps
