@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.cli_db import db_app
+from agentactivity.cli_transfer import register as register_transfer
 from agentactivity.credentials import SCOPES, new_credentials
 from agentactivity.logs import setup_logging
 from agentactivity.service import ActivityService
@@ -42,6 +43,7 @@ keys_app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+register_transfer(app)
 
 err = Console(stderr=True)
 out = Console()
@@ -85,9 +87,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _settings(db: str | None) -> Settings:
+def _settings(db: str | None, **overrides: object) -> Settings:
     try:
-        return Settings.from_env(db_url=db)
+        return Settings.from_env(db_url=db, **overrides)
     except SettingsError as exc:
         raise fail(str(exc), 2) from exc
 
@@ -98,6 +100,19 @@ def _build_service(settings: Settings) -> ActivityService:
     except StoreError as exc:
         raise fail(str(exc)) from exc
     return ActivityService(store, settings)
+
+
+def _check_redis(url: str) -> None:
+    """Exit with one clear line unless Redis answers (nonces and the rate live there)."""
+    from agentactivity.api.nonces import RedisNonceStore, SharedStateError
+
+    nonces = RedisNonceStore(url)
+    try:
+        nonces.ping()
+    except SharedStateError as exc:
+        raise fail(f"{exc} (--redis / AGENTACTIVITY_REDIS)") from exc
+    finally:
+        nonces.close()
 
 
 def _head_limit(app: Starlette) -> int:
@@ -146,6 +161,17 @@ def serve(
         LogLevel, typer.Option("--log-level", help="Level of the JSON log lines on stderr.")
     ] = LogLevel.info,
     shutdown_timeout: ShutdownTimeoutOption = 30,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            "--redis",
+            help="Redis shared by several servers on one PostgreSQL database, e.g. "
+            "redis://127.0.0.1:6379/0: OAuth nonces and the per-account query rate are "
+            "kept there, so they hold across servers. Default: $AGENTACTIVITY_REDIS, else "
+            "none (this process's memory).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service.
 
@@ -158,7 +184,10 @@ def serve(
     from agentactivity.api.app import create_app
 
     setup_logging(log_level.value)
-    service = _build_service(_settings(db))
+    settings = _settings(db, redis_url=redis)
+    if settings.redis_url:
+        _check_redis(settings.redis_url)
+    service = _build_service(settings)
     log.info("loading events from %s", service.settings.db_url)
     try:
         loaded = service.load()

@@ -33,6 +33,8 @@ class Settings:
     state_names: StateNames = field(default_factory=StateNames)
     # What domain discovery answers as baseURI; None means the request's own host.
     public_base_uri: str | None = None
+    # Redis shared by several servers (OAuth nonces, query rate); None: this process only.
+    redis_url: str | None = None
 
     @property
     def retention_ms(self) -> int:
@@ -60,6 +62,13 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+        if self.redis_url is not None and not self.redis_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise SettingsError(
+                "the Redis URL must start with redis://, rediss:// or unix:// "
+                "(e.g. redis://127.0.0.1:6379/0)"
+            )
         return self
 
     @classmethod
@@ -81,6 +90,7 @@ class Settings:
             "max_concurrent_queries": ("AGENTACTIVITY_MAX_CONCURRENT_QUERIES", int),
             "query_rate_per_second": ("AGENTACTIVITY_QUERY_RATE_PER_SECOND", int),
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
+            "redis_url": ("AGENTACTIVITY_REDIS", str),
         }
         for name, (var, convert) in conversions.items():
             if env.get(var):

@@ -11,9 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agentactivity.api.auth import MemoryNonceStore, OAuthVerifier
+from agentactivity.api.auth import MemoryNonceStore, NonceStore, OAuthVerifier
 from agentactivity.api.errors import ApiError, error_response
 from agentactivity.api.health import OperationsHandlers
+from agentactivity.api.nonces import RedisNonceStore
 from agentactivity.api.observability import Metrics, instrument
 from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
 from agentactivity.api.ratelimit import RateLimiter
@@ -58,10 +59,14 @@ def create_app(
     verifier: OAuthVerifier | None = None,
     limiter: RateLimiter | None = None,
 ) -> Starlette:
-    verifier = verifier or OAuthVerifier(
-        service.store.credentials_for_token, nonces=MemoryNonceStore()
-    )
-    # Per-account query limits (SPEC section 4), in this process's memory.
+    redis_url = service.settings.redis_url
+    if verifier is None:
+        # With Redis, nonces are shared by every server on it (a replay to another
+        # server is refused too); else they are remembered in this process.
+        nonces: NonceStore = RedisNonceStore(redis_url) if redis_url else MemoryNonceStore()
+        verifier = OAuthVerifier(service.store.credentials_for_token, nonces=nonces)
+    # Per-account query limits (SPEC section 4): the rate in Redis if set (shared by all
+    # servers), else in this process's memory; requests in progress are counted per process.
     limiter = limiter or RateLimiter.from_settings(service.settings)
     handlers = Handlers(service, verifier, limiter)
     routes = [

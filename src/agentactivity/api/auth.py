@@ -19,6 +19,7 @@ from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, utils
 
 from agentactivity.credentials import Credentials
+from agentactivity.store import StoreError
 
 _FORM = "application/x-www-form-urlencoded"
 # Dummy values keep the verification path (and its timing) identical for unknown keys.
@@ -214,8 +215,8 @@ class OAuthVerifier:
         """Verify an OAuth 1.0a signed request; return the credentials it was signed with."""
         try:
             return self._authenticate(method, uri, headers, body)
-        except AuthError:
-            raise
+        except (AuthError, StoreError):
+            raise  # StoreError: a shared nonce store (Redis) failed, answered 503
         except _LookupFailed as exc:
             raise exc.__cause__ from None  # type: ignore[misc]  # a store fault is not a 401
         except Exception as exc:  # oauthlib raises ValueError/TypeError/... on malformed input

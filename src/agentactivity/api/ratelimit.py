@@ -6,8 +6,12 @@ account spends the account's budget, and both answered with 429 at once (never q
 - requests in progress: at most `max_concurrent` queries of one account run at the same
   time. A plain per-process counter under a lock; the handler's work runs in a threadpool.
 - a sustained rate: at most `rate_per_second` queries of one account in any one second,
-  kept by the `limits` library in a storage named by URI (`memory://` now; a shared
-  `redis://...` later makes the rate hold across processes).
+  kept by the `limits` library in a storage named by URI (`memory://` by default; a
+  shared `redis://...` makes the rate hold across all the servers using that Redis).
+
+The in-progress counter always stays in this process: with several servers an account may
+have up to `max_concurrent` queries in progress on each of them. If the shared storage
+fails, the query is answered 503 (Retry-After), not let through unchecked.
 
 A query refused by one limit spends nothing of the other: the in-progress slot is given
 back when the rate refuses, and the rate is only consulted once a slot is held.
@@ -20,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -29,6 +34,9 @@ from agentactivity.settings import Settings
 RETRY_AFTER = {"Retry-After": "1"}
 # The first part of every key in the storage, so that a shared storage can hold other keys.
 KEY_PREFIX = "agentactivity-query"
+# Redis keys of the rate limit start with this (the nonces' with agentactivity:nonce:).
+REDIS_KEY_PREFIX = "agentactivity:limits"
+REDIS_TIMEOUT_S = 2.0
 
 
 class RateLimiter:
@@ -42,7 +50,15 @@ class RateLimiter:
         self.max_concurrent = max_concurrent
         self.rate_per_second = rate_per_second
         self._rate = RateLimitItemPerSecond(rate_per_second, 1)
-        storage = storage_from_string(storage_uri)
+        self.storage_uri = storage_uri
+        options: dict[str, float | str | bool] = {"wrap_exceptions": True}
+        if storage_uri.split(":", 1)[0] in ("redis", "rediss", "unix", "redis+unix"):
+            options.update(
+                key_prefix=REDIS_KEY_PREFIX,
+                socket_timeout=REDIS_TIMEOUT_S,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+            )
+        storage = storage_from_string(storage_uri, **options)
         if not isinstance(storage, Storage):
             raise ValueError(f"rate limit storage {storage_uri!r}: use a synchronous storage")
         # Moving window: each accepted query is logged with its time and a query passes when
@@ -52,13 +68,16 @@ class RateLimiter:
         # window lets up to twice the cap through across a window boundary; the sliding
         # window counter only approximates the past window). The price is one timestamp per
         # accepted query for a second: at most `rate_per_second` entries per account.
+        self.storage = storage
         self._window = MovingWindowRateLimiter(storage)
         self._lock = threading.Lock()
         self._in_progress: dict[str, int] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, storage_uri: str = "memory://") -> RateLimiter:
-        return cls(settings.max_concurrent_queries, settings.query_rate_per_second, storage_uri)
+    def from_settings(cls, settings: Settings, storage_uri: str | None = None) -> RateLimiter:
+        """Limits from the settings; the storage is settings.redis_url if set, else memory."""
+        uri = storage_uri or settings.redis_url or "memory://"
+        return cls(settings.max_concurrent_queries, settings.query_rate_per_second, uri)
 
     def in_progress(self, account_id: str) -> int:
         """How many queries of the account hold a slot now."""
@@ -92,6 +111,14 @@ class RateLimiter:
             self._in_progress[account_id] = running + 1
         try:
             allowed = self._window.hit(self._rate, KEY_PREFIX, account_id)
+        except StorageError as exc:
+            self._release(account_id)
+            raise ApiError(
+                503,
+                "the rate limit storage is unavailable "
+                f"({type(exc.storage_error).__name__}); retry after 1 second",
+                headers=dict(RETRY_AFTER),
+            ) from exc
         except BaseException:
             self._release(account_id)
             raise
