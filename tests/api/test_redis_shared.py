@@ -211,3 +211,14 @@ def test_the_redis_url_comes_from_the_environment(monkeypatch):
     assert Settings.from_env().redis_url is None
     with pytest.raises(SettingsError, match="redis://"):
         Settings.from_env(redis_url="http://127.0.0.1:6379")
+
+
+def test_readyz_is_503_while_redis_is_unreachable(service, redis_url):
+    service.settings = Settings(db_url=":memory:", redis_url=dead_redis_url())
+    with TestClient(create_app(service)) as client:
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json() == {"status": "not ready", "reason": "Redis unreachable"}
+    service.settings = Settings(db_url=":memory:", redis_url=redis_url)
+    with TestClient(create_app(service)) as client:
+        assert client.get("/readyz").status_code == 200

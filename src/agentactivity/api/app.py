@@ -60,10 +60,12 @@ def create_app(
     limiter: RateLimiter | None = None,
 ) -> Starlette:
     redis_url = service.settings.redis_url
+    shared_state: RedisNonceStore | None = None
     if verifier is None:
         # With Redis, nonces are shared by every server on it (a replay to another
         # server is refused too); else they are remembered in this process.
-        nonces: NonceStore = RedisNonceStore(redis_url) if redis_url else MemoryNonceStore()
+        shared_state = RedisNonceStore(redis_url) if redis_url else None
+        nonces: NonceStore = shared_state or MemoryNonceStore()
         verifier = OAuthVerifier(service.store.credentials_for_token, nonces=nonces)
     # Per-account query limits (SPEC section 4): the rate in Redis if set (shared by all
     # servers), else in this process's memory; requests in progress are counted per process.
@@ -85,7 +87,9 @@ def create_app(
     ]
     # Operations (no authentication): liveness, readiness, Prometheus metrics.
     metrics = Metrics(service)
-    operations = OperationsHandlers(service, metrics)
+    operations = OperationsHandlers(
+        service, metrics, ping_shared_state=shared_state.ping if shared_state else None
+    )
     routes += [
         Route("/healthz", operations.healthz, methods=["GET"]),
         Route("/readyz", operations.readyz, methods=["GET"]),

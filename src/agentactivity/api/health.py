@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -33,14 +34,28 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
 
 
 class OperationsHandlers:
-    def __init__(self, service: ActivityService, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        service: ActivityService,
+        metrics: Metrics,
+        ping_shared_state: Callable[[], None] | None = None,
+    ) -> None:
         self.service = service
         self.registry = metrics.registry
+        # Redis, when several servers share nonces and rate limits through it.
+        self.ping_shared_state = ping_shared_state
 
     async def healthz(self, request: Request) -> Response:
         return _json({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
+        if self.ping_shared_state is not None:
+            try:
+                await run_in_threadpool(self.ping_shared_state)
+            except Exception as exc:
+                log.warning("not ready: the shared state is not reachable: %s", exc)
+                return _json({"status": "not ready", "reason": "Redis unreachable"}, 503)
+
         def check() -> int:
             # Catch up first: a process that others write to (several servers on one
             # store) must not stay "not ready" just because nobody queried it yet.
