@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
@@ -120,12 +122,20 @@ class ActivityService:
             for account_id, last_seq in self.store.last_seqs().items()
         )
 
+    def agent_activity_json(
+        self, account_id: str, query: ActivityQuery, now_ms: int | None = None
+    ) -> bytes:
+        """The response body as JSON; `now_ms` is the instant the request was validated
+        against."""
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            self.catch_up(account_id)
+        return self.engine.agent_activity_json(
+            account_id, query, self.clock() if now_ms is None else now_ms
+        )
+
     def agent_activity(
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None
     ) -> dict[str, Any]:
-        """The response body; `now_ms` is the instant the request was validated against."""
-        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
-            self.catch_up(account_id)
-        return self.engine.agent_activity(
-            account_id, query, self.clock() if now_ms is None else now_ms
-        )
+        """The same answer, decoded."""
+        decoded: dict[str, Any] = orjson.loads(self.agent_activity_json(account_id, query, now_ms))
+        return decoded

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
-from agentactivity.engine.response import StateNames
+from agentactivity.engine import StateNames
 
 DAY_MS = 24 * 3600 * 1000
 DEFAULT_DB = "sqlite:///./agentactivity.db"

@@ -27,7 +27,7 @@ from agentactivity.api.openapi import (
     integer_range_pattern,
 )
 from agentactivity.api.ratelimit import RateLimiter
-from agentactivity.engine.response import StateNames
+from agentactivity.engine import StateNames
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings

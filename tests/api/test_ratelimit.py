@@ -143,7 +143,7 @@ def hold(small, monkeypatch) -> Iterator[tuple[threading.Semaphore, threading.Ev
     `entered` counts the queries that reached the wait."""
     entered = threading.Semaphore(0)
     release = threading.Event()
-    original = small.agent_activity
+    original = small.agent_activity_json
 
     def blocking(account_id: str, *args: Any, **kwargs: Any) -> Any:
         if account_id == ACCOUNT:
@@ -151,7 +151,7 @@ def hold(small, monkeypatch) -> Iterator[tuple[threading.Semaphore, threading.Ev
             assert release.wait(WAIT)
         return original(account_id, *args, **kwargs)
 
-    monkeypatch.setattr(small, "agent_activity", blocking)
+    monkeypatch.setattr(small, "agent_activity_json", blocking)
     yield entered, release
     release.set()  # never leave a thread waiting, whatever the test did
 
@@ -198,7 +198,7 @@ def test_an_exception_in_the_handler_gives_the_slot_back(small, credentials, mon
     limiter = RateLimiter(1, 1000)
     with limited_client(small, credentials, limiter, raise_server_exceptions=False) as client:
         with monkeypatch.context() as patch:
-            patch.setattr(small, "agent_activity", broken)
+            patch.setattr(small, "agent_activity_json", broken)
             for _ in range(3):
                 assert query(client).status_code == 500
                 assert limiter.in_progress(ACCOUNT) == 0

@@ -117,7 +117,7 @@ class Handlers:
                 retention_ms=settings.retention_ms,
                 max_agent_ids=settings.max_agent_ids,
             )
-            return orjson.dumps(self.service.agent_activity(account_id, query, now))
+            return self.service.agent_activity_json(account_id, query, now)
 
         data = await run_in_threadpool(work)
         return Response(data, media_type="application/json")

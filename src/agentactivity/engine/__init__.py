@@ -1,6 +1,6 @@
 """Pure computation: timelines from events, figures over scopes, response shaping."""
 
 from agentactivity.engine.core import Engine
-from agentactivity.engine.response import StateNames
+from agentactivity.engine.render import StateNames
 
 __all__ = ["Engine", "StateNames"]

@@ -10,8 +10,10 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from agentactivity.engine.account import AccountTimelines
-from agentactivity.engine.response import ResponseBuilder, StateNames
+from agentactivity.engine.render import StateNames, render
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery, interval_scopes
 
@@ -46,22 +48,18 @@ class Engine:
     def account(self, account_id: str) -> AccountTimelines | None:
         return self._accounts.get(account_id)
 
-    def agent_activity(self, account_id: str, query: ActivityQuery, now_ms: int) -> dict[str, Any]:
-        """The whole response body of SPEC section 3 for one validated query."""
+    def agent_activity_json(self, account_id: str, query: ActivityQuery, now_ms: int) -> bytes:
+        """The whole response body of SPEC section 3 for one validated query, as JSON."""
         start, end = query.window(now_ms)
         intervals = interval_scopes(start, end, query.interval) if query.interval else []
         scopes = [(start, end)] + [(a, b) for _, a, b in intervals]
         with self._lock:
             account = self._accounts.get(account_id) or AccountTimelines()
             figures = account.figures(query.agent_ids, scopes)
-        builder = ResponseBuilder(figures, self.names, query.totals)
-        body: dict[str, Any] = {}
-        if intervals:
-            body["metricsByIntervals"] = [
-                {"timestamp": stamp, "metricsData": {"agentsMetrics": builder.agents_metrics(k)}}
-                for k, (stamp, _, _) in enumerate(intervals, start=1)
-            ]
-        body["agentsMetrics"] = builder.agents_metrics(0)
-        if query.version == 2:
-            return {"meta": {"responseCode": 200}, "body": body}
-        return body
+        stamps = [stamp for stamp, _, _ in intervals]
+        return render(figures, self.names, query.totals, stamps, query.version)
+
+    def agent_activity(self, account_id: str, query: ActivityQuery, now_ms: int) -> dict[str, Any]:
+        """The same answer, decoded (for tests and in-process callers)."""
+        decoded: dict[str, Any] = orjson.loads(self.agent_activity_json(account_id, query, now_ms))
+        return decoded
