@@ -1,0 +1,341 @@
+"""The results as tables: Rich on the terminal, Markdown for docs/performance.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+Rows = tuple[str, list[str], list[list[str]]]  # (title, headers, rows)
+
+
+def _ms(measure: dict[str, Any] | None) -> str:
+    if not measure:
+        return "-"
+    value = measure["median_ms"]
+    return f"{value:,.2f} ms" if value < 10 else f"{value:,.1f} ms"
+
+
+def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    if not a or not b:
+        return "-"
+    return f"{a['median_ms'] / b['median_ms']:,.2f}x"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} KB"
+
+
+def _rate(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}/s"
+
+
+def query_table(results: dict[str, Any]) -> Rows:
+    headers = [
+        "agents",
+        "query",
+        "answer",
+        "engine (in-process)",
+        "HTTP end to end",
+        "DuckDB",
+        "DuckDB / HTTP",
+        "DuckDB / engine",
+        "floor: orjson.dumps",
+        "HTTP / floor",
+        "engine / floor",
+    ]
+    rows = []
+    for agents, run in results["runs"].items():
+        for name, q in run["queries"].items():
+            rows.append(
+                [
+                    f"{int(agents):,}",
+                    f"{name} {q['query']}",
+                    _size(q["bytes"]),
+                    _ms(q["engine"]),
+                    _ms(q.get("http")),
+                    _ms(q.get("duckdb")),
+                    _ratio(q.get("duckdb"), q.get("http")),
+                    _ratio(q.get("duckdb"), q["engine"]),
+                    _ms(q["floor"]),
+                    _ratio(q.get("http"), q["floor"]),
+                    _ratio(q["engine"], q["floor"]),
+                ]
+            )
+    return "Queries (median; fixed `to`; HTTP signed with OAuth1)", headers, rows
+
+
+def ingest_table(results: dict[str, Any]) -> Rows:
+    headers = [
+        "agents",
+        "events",
+        "HTTP ingest, durable",
+        "executemany ceiling",
+        "HTTP / ceiling",
+        "ceiling without event_id index",
+        "engine build (in-process)",
+    ]
+    rows = []
+    for agents, run in results["runs"].items():
+        http = run.get("http", {})
+        share = http.get("ingest_share_of_ceiling")
+        rows.append(
+            [
+                f"{int(agents):,}",
+                f"{run['events']:,}",
+                _rate(http.get("ingest_events_per_s")),
+                _rate(http.get("ceiling_events_per_s")),
+                "-" if share is None else f"{share:.0%}",
+                _rate(http.get("ceiling_no_index_events_per_s")),
+                _rate(run.get("engine_build_events_per_s")),
+            ]
+        )
+    return (
+        "Ingest (events/s; batches of 1,000, each committed with synchronous=FULL)",
+        headers,
+        rows,
+    )
+
+
+def other_table(results: dict[str, Any]) -> Rows:
+    rows = []
+    history = results.get("history")
+    if history:
+        h = results["config"]["hours"]
+        short, long = history[f"{h:g}h"], history[f"{10 * h:g}h"]
+        rows.append(
+            [
+                f"Q1 in-process, {history['agents']:,} agents, {h:g} h of history",
+                f"{short['q1_engine_ms']:.1f} ms",
+            ]
+        )
+        rows.append(
+            [
+                f"Q1 in-process, {history['agents']:,} agents, {10 * h:g} h of history "
+                f"({long['events']:,} events)",
+                f"{long['q1_engine_ms']:.1f} ms",
+            ]
+        )
+        rows.append(["ratio (10x history / 1x)", f"{history['ratio']:.2f}x"])
+    memory = results.get("memory")
+    if memory:
+        rows.append(
+            [
+                f"engine resident bytes per retained event ({memory['agents']:,} agents x "
+                f"{memory['hours']:g} h, {memory['events']:,} events)",
+                f"{memory['bytes_per_event']:.0f} B",
+            ]
+        )
+    return "History and memory", ["measure", "result"], rows
+
+
+def targets_table(results: dict[str, Any]) -> Rows:
+    rows = [
+        [t["target"], t["goal"], t["measured"], "met" if t["met"] else t.get("gap", "missed")]
+        for t in results.get("targets", [])
+    ]
+    agents = results["config"]["reference_agents"]
+    return f"Targets (at {agents:,} agents)", ["target", "goal", "measured", "status"], rows
+
+
+def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    reference = str(results["config"]["reference_agents"])
+    run = results["runs"].get(reference, {})
+    q = run.get("queries", {})
+    out: list[dict[str, Any]] = []
+
+    def at_least(target: str, goal: float, value: float | None, unit: str = "x") -> None:
+        if value is None:
+            out.append(
+                {
+                    "target": target,
+                    "goal": f">= {goal:g}{unit}",
+                    "measured": "-",
+                    "met": False,
+                    "gap": "not measured",
+                }
+            )
+            return
+        met = value >= goal
+        entry = {
+            "target": target,
+            "goal": f">= {goal:g}{unit}",
+            "measured": f"{value:.2f}{unit}",
+            "met": met,
+            "value": value,
+        }
+        if not met:
+            entry["gap"] = f"missed: {goal / value:.1f}x short"
+        out.append(entry)
+
+    def at_most(target: str, goal: float, value: float | None, unit: str) -> None:
+        if value is None:
+            out.append(
+                {
+                    "target": target,
+                    "goal": f"<= {goal:g}{unit}",
+                    "measured": "-",
+                    "met": False,
+                    "gap": "not measured",
+                }
+            )
+            return
+        met = value <= goal
+        entry = {
+            "target": target,
+            "goal": f"<= {goal:g}{unit}",
+            "measured": f"{value:.2f}{unit}",
+            "met": met,
+            "value": value,
+        }
+        if not met:
+            entry["gap"] = f"missed: {value / goal:.1f}x over"
+        out.append(entry)
+
+    def ratio(name: str) -> float | None:
+        entry = q.get(name, {})
+        if "duckdb" in entry and "http" in entry:
+            return float(entry["duckdb"]["median_ms"] / entry["http"]["median_ms"])
+        return None
+
+    def http_ms(name: str) -> float | None:
+        entry = q.get(name, {}).get("http")
+        return float(entry["median_ms"]) if entry else None
+
+    at_least("Q1 DuckDB time / ours, HTTP end to end", 5, ratio("Q1"))
+    at_least("Q2 DuckDB time / ours, HTTP end to end", 2, ratio("Q2"))
+    at_most("Q4 end to end", 5, http_ms("Q4"), " ms")
+    at_most("Q3 end to end", 10, http_ms("Q3"), " ms")
+    history = results.get("history")
+    at_most("Q1 with 10x history / Q1", 1.5, history["ratio"] if history else None, "x")
+    http = run.get("http", {})
+    share = http.get("ingest_share_of_ceiling")
+    at_least("ingest HTTP / executemany ceiling, store's table layout", 0.25, share, "")
+    plain = http.get("ceiling_no_index_events_per_s")
+    at_least(
+        "ingest HTTP / executemany ceiling, plain table",
+        0.25,
+        http["ingest_events_per_s"] / plain if plain else None,
+        "",
+    )
+    memory = results.get("memory")
+    at_most(
+        "resident bytes per retained event",
+        200,
+        memory["bytes_per_event"] if memory else None,
+        " B",
+    )
+    return out
+
+
+def detail_tables(results: dict[str, Any]) -> list[Rows]:
+    tables: list[Rows] = []
+    reference = str(results["config"]["reference_agents"])
+    run = results["runs"].get(reference, {})
+    stages = run.get("http", {}).get("ingest_stages")
+    if stages:
+        labels = {
+            "http_oauth_client_rest_us_per_event": "rest: HTTP, OAuth, client (by difference)"
+        }
+        rows = [
+            [labels.get(k, k.replace("_us_per_event", "").replace("_", " ")), f"{v:.1f} us"]
+            for k, v in stages.items()
+        ]
+        tables.append((f"Ingest, per event ({reference} agents)", ["stage", "time"], rows))
+    memory = results.get("memory")
+    if memory and memory.get("breakdown_bytes_per_event"):
+        rows = [[k, f"{v:.0f} B"] for k, v in memory["breakdown_bytes_per_event"].items()]
+        rows.append(
+            ["sum of the above", f"{sum(memory['breakdown_bytes_per_event'].values()):.0f} B"]
+        )
+        rows.append(["RSS delta", f"{memory['bytes_per_event']:.0f} B"])
+        tables.append(
+            ("Engine memory per retained event, by structure", ["structure", "bytes"], rows)
+        )
+    splits = {k: v for k, v in run.get("profiles", {}).items() if k.endswith("_split")}
+    if splits:
+        rows = [
+            [
+                k.replace("_split", ""),
+                f"{v['whole_ms']:.1f} ms",
+                f"{v['figures_ms']:.1f} ms",
+                f"{v['shaping_ms']:.1f} ms ({v['shaping_ms'] / v['whole_ms']:.0%})",
+            ]
+            for k, v in splits.items()
+        ]
+        tables.append(
+            (
+                f"In-process split ({reference} agents): figures (numpy) vs the rest",
+                ["query", "whole answer", "figures only", "shaping the answer"],
+                rows,
+            )
+        )
+    for name, top in run.get("profiles", {}).items():
+        if not isinstance(top, list):
+            continue
+        rows = [
+            [
+                r["function"],
+                f"{r['calls_per_run']:,.0f}",
+                f"{r['own_ms_per_run']:.1f} ms",
+                f"{r['own_share']:.0%}",
+            ]
+            for r in top[:8]
+        ]
+        tables.append(
+            (
+                f"{name} in-process: functions by own time (cProfile)",
+                ["function", "calls", "own time", "share"],
+                rows,
+            )
+        )
+    return tables
+
+
+def all_tables(results: dict[str, Any]) -> list[Rows]:
+    return [
+        query_table(results),
+        ingest_table(results),
+        other_table(results),
+        targets_table(results),
+        *detail_tables(results),
+    ]
+
+
+def print_tables(console: Console, results: dict[str, Any]) -> None:
+    for title, headers, rows in all_tables(results):
+        table = Table(title=title)
+        for i, header in enumerate(headers):
+            table.add_column(header, justify="left" if i < 2 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, "
+        f"DuckDB {m['duckdb']}. Run took {results.get('elapsed_s', 0):.0f} s.",
+        "",
+    ]
+    code = results.get("code") or {}
+    if code.get("commit"):
+        dirty = " with uncommitted changes in src/" if code.get("src_modified") else ""
+        lines += [f"Code: commit {code['commit']}{dirty}.", ""]
+    outputs = {run.get("engine_output") for run in results["runs"].values()} - {None}
+    if outputs:
+        lines += [f"In-process time is the engine's answer as: {', '.join(sorted(outputs))}.", ""]
+    for title, headers, rows in all_tables(results):
+        lines += [
+            f"**{title}**",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "|".join("---" for _ in headers) + "|",
+        ]
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
+        ]
+        lines.append("")
+    return "\n".join(lines)
