@@ -139,3 +139,12 @@ class ActivityService:
         """The same answer, decoded."""
         decoded: dict[str, Any] = orjson.loads(self.agent_activity_json(account_id, query, now_ms))
         return decoded
+
+    def current_state(
+        self, account_id: str, agent_ids: tuple[int, ...] | None, as_of: int
+    ) -> dict[str, Any]:
+        """SPEC section 7's current state at `as_of` (epoch ms), after catching up."""
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            self.catch_up(account_id)
+        window_start = as_of - self.settings.retention_ms
+        return self.engine.current_state(account_id, agent_ids, as_of, window_start)

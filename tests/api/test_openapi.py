@@ -23,6 +23,7 @@ from agentactivity.api.openapi import (
     EVENTS_PATH,
     NDJSON,
     OPENAPI_PATH,
+    STATE_PATH,
     build_openapi,
     integer_range_pattern,
 )
@@ -127,7 +128,7 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     assert scheme["name"] == "Authorization" and "OAuth 1.0a" in scheme["description"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            protected = path in (EVENTS_PATH, ACTIVITY_PATH)
+            protected = path in (EVENTS_PATH, ACTIVITY_PATH, STATE_PATH)
             assert operation["security"] == ([{"OAuth1": []}] if protected else []), (path, method)
             if protected:
                 assert {"401", "403"} <= set(operation["responses"]), (path, method)
@@ -206,7 +207,7 @@ def test_every_route_is_documented_and_every_documented_operation_exists(
 
 def test_optional_paths_are_documented_only_when_served() -> None:
     paths = build_openapi(Settings(), paths=[])["paths"]
-    assert set(paths) == {EVENTS_PATH, ACTIVITY_PATH, DISCOVERY_PATH}
+    assert set(paths) == {EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, DISCOVERY_PATH}
     assert OPENAPI_PATH in build_openapi(Settings())["paths"]
 
 
@@ -339,6 +340,27 @@ def test_query_refusals_conform(
     with client_for(seeded, other) as foreign:
         answer = foreign.get(ACTIVITY, params={"timeframe": 60, "agentIds": "all", "v": 1})
         assert conforms(schema, "GET", ACTIVITY_PATH, answer)["status"] == 403
+
+
+def test_state_answers_conform(
+    seeded: ActivityService, client: TestClient, schema: Any, clock: FakeClock
+) -> None:
+    path = f"/api/account/{ACCOUNT}/agents/state"
+    body = conforms(schema, "GET", STATE_PATH, client.get(path, params={"agentIds": "all"}))
+    assert body["asOf"] == clock.now and list(body["agents"]) == ["1", "2", "7"]
+    assert body["agents"]["2"]["loggedInSince"] is None
+    earlier = client.get(path, params={"agentIds": "1, 2", "to": clock.now - 3 * HOUR})
+    assert conforms(schema, "GET", STATE_PATH, earlier)["agents"]["1"]["reasonId"] == "lunch"
+    answer = client.get(path, params={"agentIds": "x", "to": clock.now + 1})
+    assert len(conforms(schema, "GET", STATE_PATH, answer)["details"]) == 2
+    answer = client.get(path, params={"agentIds": "all"}, auth=None)
+    assert conforms(schema, "GET", STATE_PATH, answer)["status"] == 401
+    answer = client.get("/api/account/no%20such/agents/state", params={"agentIds": "all"})
+    assert conforms(schema, "GET", STATE_PATH, answer)["status"] == 404
+    other = make_credentials(seeded, OTHER_ACCOUNT, ("read", "ingest"))
+    with client_for(seeded, other) as foreign:
+        answer = foreign.get(path, params={"agentIds": "all"})
+        assert conforms(schema, "GET", STATE_PATH, answer)["status"] == 403
 
 
 def test_rate_limited_queries_conform(

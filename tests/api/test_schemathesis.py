@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.applications import Starlette
 
 from agentactivity.api.app import create_app
-from agentactivity.api.openapi import ACTIVITY_PATH, EVENTS_PATH, NDJSON
+from agentactivity.api.openapi import ACTIVITY_PATH, EVENTS_PATH, NDJSON, STATE_PATH
 from agentactivity.credentials import Credentials
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
@@ -171,7 +171,7 @@ def _within_server_rules(case: Any, now: int) -> None:
                     event[name] = int(value)
             if _is_int(event.get("time")):  # any integer is valid to the document
                 event["time"] = now - abs(event["time"]) % (RETENTION_MS - 60_000)
-    elif case.path == ACTIVITY_PATH:
+    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds and `to` only
         params = case.body if case.method == "POST" else case.query
         if not isinstance(params, dict):
             return

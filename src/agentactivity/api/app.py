@@ -78,6 +78,7 @@ def create_app(
             handlers.agent_activity,
             methods=["GET", "POST"],
         ),
+        Route("/api/account/{accountId}/agents/state", handlers.agent_state, methods=["GET"]),
         Route(
             "/api/account/{accountId}/service/{serviceName}/baseURI.json",
             handlers.discovery,

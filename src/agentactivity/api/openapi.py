@@ -34,6 +34,7 @@ OPENAPI_PATH = "/openapi.json"
 EVENTS_PATH = "/api/account/{accountId}/events"
 ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
 DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
+STATE_PATH = "/api/account/{accountId}/agents/state"
 DISCOVERABLE_SERVICES = ("leDataReporting",)
 NDJSON = "application/x-ndjson"
 
@@ -670,6 +671,126 @@ def _activity(settings: Settings) -> JSONObject:
     }
 
 
+def _state_schemas() -> JSONObject:
+    ms = {"type": "integer", "description": "Epoch milliseconds."}
+    nullable_ms = {"type": ["integer", "null"], "description": "Epoch milliseconds, or null."}
+    return {
+        "AgentState": {
+            "type": "object",
+            "description": "An agent's situation after every event with `time <= asOf`.",
+            "required": [
+                "state",
+                "reasonId",
+                "reasonName",
+                "since",
+                "loggedInSince",
+                "activeChats",
+                "maxChats",
+                "atMaxConcurrency",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "state": {"enum": list(STATES)},
+                "reasonId": {
+                    "type": ["string", "null"],
+                    "description": "Only while `AWAY` with a reason, else null.",
+                },
+                "reasonName": {
+                    "type": ["string", "null"],
+                    "description": "The reason's name; always null for now.",
+                },
+                "since": {
+                    **nullable_ms,
+                    "description": "When the current (state, reason) began; null if no "
+                    "`state` event has changed them yet.",
+                },
+                "loggedInSince": {
+                    **nullable_ms,
+                    "description": "When the current login began; null while `OFFLINE`.",
+                },
+                "activeChats": {"type": "integer", "minimum": 0},
+                "maxChats": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_CHATS_LIMIT,
+                    "description": "0 = no limit.",
+                },
+                "atMaxConcurrency": {"type": "boolean"},
+            },
+        },
+        "AgentStates": {
+            "type": "object",
+            "required": ["asOf", "agents"],
+            "additionalProperties": False,
+            "properties": {
+                "asOf": ms,
+                "agents": {
+                    "type": "object",
+                    "description": "By agent id, in ascending numeric order.",
+                    "propertyNames": {"pattern": "^[1-9][0-9]{0,18}$"},
+                    "additionalProperties": _ref("AgentState"),
+                },
+            },
+        },
+    }
+
+
+def _agent_state(settings: Settings) -> JSONObject:
+    retention_min = settings.retention_ms // 60_000
+    values = _query_values(settings)
+    return {
+        "get": {
+            "operationId": "getAgentState",
+            "summary": "Current state of each agent",
+            "description": "Each agent with an event in the retention window ending at "
+            "`asOf` (with an id list: those among them), as every event with `time <= asOf` "
+            "leaves it.",
+            "security": SECURITY,
+            "parameters": [
+                _account_id(),
+                {
+                    "name": "agentIds",
+                    "in": "query",
+                    "required": True,
+                    "description": "`all` (any case), or a comma-separated list of agent ids "
+                    f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; "
+                    f"at most {settings.max_agent_ids} distinct ids, else 400).",
+                    "schema": values["agentIds"][0],
+                },
+                {
+                    "name": "to",
+                    "in": "query",
+                    "required": False,
+                    "description": "The instant `asOf`, epoch ms (default: now). Not in the "
+                    f"future and at most {retention_min} minutes (the retention) back, else "
+                    "400; blank means absent.",
+                    "schema": {"anyOf": values["to"]},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The agents' state at `asOf`.",
+                    "content": _json(_ref("AgentStates")),
+                },
+                "400": _error(
+                    400, "A parameter breaks a rule; all problems are listed.", "QueryError"
+                ),
+                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
+                "403": _error(403, "Credentials of another account, or without `read` scope."),
+                "404": _error(404, "Malformed account id."),
+                "429": _retry_after(
+                    _error(
+                        429,
+                        f"More than {settings.max_concurrent_queries} queries of the account "
+                        f"in progress, or more than {settings.query_rate_per_second} a second.",
+                    )
+                ),
+                "503": _store_unavailable(),
+            },
+        }
+    }
+
+
 def _discovery() -> JSONObject:
     return {
         "get": {
@@ -822,6 +943,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     path_items: JSONObject = {
         EVENTS_PATH: _ingest(settings),
         ACTIVITY_PATH: _activity(settings),
+        STATE_PATH: _agent_state(settings),
         DISCOVERY_PATH: _discovery(),
     }
     optional = {
@@ -856,7 +978,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": _schemas(settings),
+            "schemas": {**_schemas(settings), **_state_schemas()},
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",

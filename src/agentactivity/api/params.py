@@ -181,3 +181,34 @@ def parse_activity_query(
     problems.raise_if_any()
     assert timeframe is not None
     return ActivityQuery(timeframe, agent_ids, version, interval, to, totals)
+
+
+STATE_KNOWN = ("agentIds", "to")
+
+
+def parse_state_query(
+    raw: Mapping[str, Any], *, now_ms: int, retention_ms: int, max_agent_ids: int
+) -> tuple[tuple[int, ...] | None, int]:
+    """The current-state parameters of SPEC section 7: (agent ids or None, asOf)."""
+    problems = _Problems()
+    agent_ids: tuple[int, ...] | None = None
+    try:
+        agent_ids = parse_agent_ids(raw.get("agentIds"), max_agent_ids)
+    except ValueError as exc:
+        problems.add(str(exc))
+    as_of = now_ms
+    if not _absent(raw.get("to")):
+        try:
+            as_of = _integer(raw["to"], "to", "epoch milliseconds")
+            oldest = now_ms - retention_ms
+            if as_of > now_ms:
+                problems.add(f"to must not be in the future (server time: {now_ms}), got {as_of}")
+            elif as_of < oldest:
+                problems.add(
+                    f"to must not be older than the retention window (oldest: {oldest}), "
+                    f"got {as_of}"
+                )
+        except ValueError as exc:
+            problems.add(str(exc))
+    problems.raise_if_any()
+    return agent_ids, as_of

@@ -13,7 +13,12 @@ from starlette.responses import Response
 from agentactivity.api.auth import AuthError, OAuthVerifier, authorize
 from agentactivity.api.body import decode_events, decode_json_object, read_body
 from agentactivity.api.errors import ApiError
-from agentactivity.api.params import KNOWN, parse_activity_query
+from agentactivity.api.params import (
+    KNOWN,
+    STATE_KNOWN,
+    parse_activity_query,
+    parse_state_query,
+)
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
 from agentactivity.events import TimeBounds, parse_batch
@@ -118,6 +123,32 @@ class Handlers:
                 max_agent_ids=settings.max_agent_ids,
             )
             return self.service.agent_activity_json(account_id, query, now)
+
+        data = await run_in_threadpool(work)
+        return Response(data, media_type="application/json")
+
+    async def agent_state(self, request: Request) -> Response:
+        """SPEC section 7: every listed agent's state at now (or at `to`)."""
+        account_id = _account_id(request)
+        settings = self.service.settings
+
+        def work() -> bytes:
+            self._authenticate(request, b"", account_id, "read")
+            with self.limiter.query_slot(account_id):
+                raw: dict[str, Any] = {}
+                for name in STATE_KNOWN:
+                    values = request.query_params.getlist(name)
+                    if len(values) > 1:
+                        raise ApiError(400, f"{name} is given {len(values)} times; give it once")
+                    if values:
+                        raw[name] = values[0]
+                agent_ids, as_of = parse_state_query(
+                    raw,
+                    now_ms=self.service.clock(),
+                    retention_ms=settings.retention_ms,
+                    max_agent_ids=settings.max_agent_ids,
+                )
+                return orjson.dumps(self.service.current_state(account_id, agent_ids, as_of))
 
         data = await run_in_threadpool(work)
         return Response(data, media_type="application/json")

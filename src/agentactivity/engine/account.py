@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -10,6 +11,8 @@ from agentactivity.engine.packed import PackedSeries, accrued_one
 from agentactivity.engine.timeline import (
     FIGURE_COLUMNS,
     FIGURES_PER_STATE,
+    OFFLINE,
+    STATE_NAMES_BY_CODE,
     AgentTimeline,
     SegmentArrays,
 )
@@ -137,3 +140,35 @@ class AccountTimelines:
             reason_ids,
             reasons[:, hi] - reasons[:, lo],
         )
+
+    def current_state(
+        self, agent_ids: tuple[int, ...] | None, as_of: int, window_start: int
+    ) -> dict[str, dict[str, Any]]:
+        """SPEC section 7's "agents" object: each asked agent (None: all) with an event
+        in [window_start, as_of], keyed by id in ascending numeric order, reflecting
+        every event with time <= as_of."""
+        if agent_ids is None:
+            selected = sorted(self.timelines)
+        else:
+            selected = [a for a in agent_ids if a in self.timelines]
+        agents: dict[str, dict[str, Any]] = {}
+        for agent_id in selected:
+            timeline = self.timelines[agent_id]
+            if not timeline.has_event_between(window_start, as_of):
+                continue
+            situation = timeline.current_at(as_of)
+            logged_in = situation.state != OFFLINE
+            chats = len(situation.chats)
+            agents[str(agent_id)] = {
+                "state": STATE_NAMES_BY_CODE[situation.state],
+                "reasonId": situation.reason,
+                "reasonName": None,  # reason names come with the reason configuration
+                "since": situation.since,
+                "loggedInSince": situation.logged_in_since if logged_in else None,
+                "activeChats": chats,
+                "maxChats": situation.max_chats,
+                "atMaxConcurrency": logged_in
+                and situation.max_chats > 0
+                and chats >= situation.max_chats,
+            }
+        return agents

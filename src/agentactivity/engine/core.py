@@ -63,3 +63,17 @@ class Engine:
         """The same answer, decoded (for tests and in-process callers)."""
         decoded: dict[str, Any] = orjson.loads(self.agent_activity_json(account_id, query, now_ms))
         return decoded
+
+    def current_state(
+        self,
+        account_id: str,
+        agent_ids: tuple[int, ...] | None,
+        as_of: int,
+        window_start: int,
+    ) -> dict[str, Any]:
+        """The body of SPEC section 7's current-state answer at `as_of`: agents with an
+        event in [window_start, as_of] (None: all, else those among `agent_ids`)."""
+        with self._lock:
+            account = self._accounts.get(account_id) or AccountTimelines()
+            agents = account.current_state(agent_ids, as_of, window_start)
+        return {"asOf": as_of, "agents": agents}

@@ -188,6 +188,20 @@ class AgentTimeline:
             situation.apply(record)
         return situation
 
+    def current_at(self, time: int) -> Situation:
+        """Like `situation_at`, without replaying when no event comes after `time`.
+
+        The answer may be the timeline's own live object: read it, don't change it."""
+        last = self.last_time
+        if last is not None and last <= time:
+            return self._situation
+        return self.situation_at(time)
+
+    def has_event_between(self, lo: int, hi: int) -> bool:
+        """Whether some kept event has lo <= time <= hi."""
+        index = bisect.bisect_left(self._records, (lo,))
+        return index < len(self._records) and self._records[index][0] <= hi
+
     def _rebuild(self) -> None:
         self._situation = Situation()
         self._starts.clear()
