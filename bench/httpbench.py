@@ -1,4 +1,4 @@
-"""A real `agentactivity serve` on a free loopback port with a fresh SQLite file."""
+"""A real `agentactivity serve` on a free loopback port (a fresh SQLite file by default)."""
 
 from __future__ import annotations
 
@@ -72,21 +72,35 @@ class Server:
         return elapsed, content
 
 
+def create_keys(db: str) -> dict[str, str]:
+    """Credentials of the benchmark account, created with `agentactivity keys create`."""
+    return dict(
+        json.loads(
+            subprocess.run(
+                [_exe(), "keys", "create", "--account", ACCOUNT, "--db", db],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+    )
+
+
 @contextmanager
-def serve(workdir: str) -> Iterator[Server]:
-    """Start the service on a fresh SQLite file in `workdir`; stop it on exit.
+def serve(
+    workdir: str,
+    db: str | None = None,
+    redis: str | None = None,
+    keys: dict[str, str] | None = None,
+    name: str = "server",
+) -> Iterator[Server]:
+    """Start the service on `db` (default: a fresh SQLite file in `workdir`), with
+    `--redis` when given; stop it on exit. `keys` are created when not given.
 
     The per-account query rate limit (default 50/s) is lifted: the benchmark sends
     queries back to back on purpose."""
-    db = f"sqlite:///{workdir}/bench.db"
-    keys = json.loads(
-        subprocess.run(
-            [_exe(), "keys", "create", "--account", ACCOUNT, "--db", db],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    db = db or f"sqlite:///{workdir}/bench.db"
+    keys = keys or create_keys(db)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -94,10 +108,12 @@ def serve(workdir: str) -> Iterator[Server]:
         "AGENTACTIVITY_QUERY_RATE_PER_SECOND": "1000000",
         "AGENTACTIVITY_PRUNE_INTERVAL_SECONDS": "86400",
     }
-    log = open(Path(workdir) / "server.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [_exe(), "serve", "--port", str(port), "--db", db], stdout=log, stderr=log, env=env
-    )
+    log_path = Path(workdir) / f"{name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
+    command = [_exe(), "serve", "--port", str(port), "--db", db]
+    if redis:
+        command += ["--redis", redis]
+    process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
     try:
         session = requests.Session()
         session.auth = OAuth1(
@@ -111,7 +127,7 @@ def serve(workdir: str) -> Iterator[Server]:
             except requests.ConnectionError as exc:
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    text = (Path(workdir) / "server.log").read_text(errors="replace")
+                    text = log_path.read_text(errors="replace")
                     raise RuntimeError(
                         f"agentactivity serve did not start:\n{text[-2000:]}"
                     ) from exc
