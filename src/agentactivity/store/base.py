@@ -19,6 +19,41 @@ class AppendResult:
     last_seq: int
 
 
+EventRow = tuple[
+    str, int, str, int, int, str, "str | None", "str | None", "str | None", "int | None"
+]
+
+
+def number_new_events(
+    account_id: str, events: list[Event], known_ids: set[str], last_seq: int
+) -> list[EventRow]:
+    """The rows to insert for the events not seen before, numbered on from `last_seq` in
+    arrival order: (account_id, seq, event_id, agent_id, time, type, state, reason_id,
+    chat_id, max_chats). A repeat inside the batch is a duplicate too."""
+    seen = set(known_ids)
+    rows: list[EventRow] = []
+    for event in events:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        last_seq += 1
+        rows.append(
+            (
+                account_id,
+                last_seq,
+                event.event_id,
+                event.agent_id,
+                event.time,
+                event.type,
+                event.state,
+                event.reason_id,
+                event.chat_id,
+                event.max_chats,
+            )
+        )
+    return rows
+
+
 class StoreError(RuntimeError):
     """The store cannot be opened or used; the message says what to do."""
 

@@ -30,7 +30,12 @@ from agentactivity.credentials import Credentials
 from agentactivity.events import Event
 from agentactivity.retention import prunable
 from agentactivity.store import migrations
-from agentactivity.store.base import AppendResult, StoreBusyError, StoreError
+from agentactivity.store.base import (
+    AppendResult,
+    StoreBusyError,
+    StoreError,
+    number_new_events,
+)
 from agentactivity.store.migrations import Migration
 
 # How long to wait to connect, for a free connection of the pool, and for a row lock
@@ -245,26 +250,8 @@ class PostgresStore:
                     (account_id, wanted),
                 )
             }
-            rows = []
-            for event in events:
-                if event.event_id in seen:
-                    continue
-                seen.add(event.event_id)  # a repeat inside the batch is a duplicate too
-                last_seq += 1
-                rows.append(
-                    (
-                        account_id,
-                        last_seq,
-                        event.event_id,
-                        event.agent_id,
-                        event.time,
-                        event.type,
-                        event.state,
-                        event.reason_id,
-                        event.chat_id,
-                        event.max_chats,
-                    )
-                )
+            rows = number_new_events(account_id, events, seen, last_seq)
+            last_seq += len(rows)
             if rows:
                 # No other batch of this account can run until we commit (the row lock),
                 # so nothing can take these event ids meanwhile; the unique index stays

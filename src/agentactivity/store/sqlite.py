@@ -12,7 +12,12 @@ from agentactivity.credentials import Credentials
 from agentactivity.events import Event
 from agentactivity.retention import prunable
 from agentactivity.store import migrations
-from agentactivity.store.base import AppendResult, StoreBusyError, StoreError
+from agentactivity.store.base import (
+    AppendResult,
+    StoreBusyError,
+    StoreError,
+    number_new_events,
+)
 from agentactivity.store.migrations import Migration
 
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
@@ -301,26 +306,8 @@ class SQLiteStore:
                     "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
                 ).fetchone()[0]
                 seen = self._known_event_ids(account_id, {e.event_id for e in events})
-                rows = []
-                for event in events:
-                    if event.event_id in seen:
-                        continue
-                    seen.add(event.event_id)  # a repeat inside the batch is a duplicate too
-                    last_seq += 1
-                    rows.append(
-                        (
-                            account_id,
-                            last_seq,
-                            event.event_id,
-                            event.agent_id,
-                            event.time,
-                            event.type,
-                            event.state,
-                            event.reason_id,
-                            event.chat_id,
-                            event.max_chats,
-                        )
-                    )
+                rows = number_new_events(account_id, events, seen, last_seq)
+                last_seq += len(rows)
                 db.executemany(
                     "INSERT INTO events (account_id, seq, event_id, agent_id, time, type, state, "
                     "reason_id, chat_id, max_chats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
