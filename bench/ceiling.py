@@ -16,23 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentactivity.events import Event
+from agentactivity.store.migrations import SQLITE_V1
 
-TABLE = """
-CREATE TABLE events (
-    account_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    agent_id INTEGER NOT NULL,
-    time INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    state TEXT,
-    reason_id TEXT,
-    chat_id TEXT,
-    max_chats INTEGER,
-    PRIMARY KEY (account_id, seq)
-) WITHOUT ROWID
-"""
-EVENT_ID_INDEX = "CREATE UNIQUE INDEX events_by_event_id ON events (account_id, event_id)"
+# The store's own layout (schema version 1): the events table and its event_id index.
+TABLE, EVENT_ID_INDEX = SQLITE_V1[2], SQLITE_V1[3]
 INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
