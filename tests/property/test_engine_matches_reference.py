@@ -10,15 +10,13 @@ times exactly on, or one ms around, 5-minute boundaries, interval edges and S an
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
 from tests.property import reference
@@ -41,12 +39,8 @@ SETTINGS = settings(
 )
 
 
-def new_engine():
-    engine_module = importlib.import_module("agentactivity.engine")
-    engine_class = getattr(engine_module, "Engine", None)
-    if engine_class is None:
-        pytest.skip("agentactivity.engine.Engine is not written yet")
-    return engine_class()
+def new_engine() -> Engine:
+    return Engine()
 
 
 # --------------------------------------------------------------------------- strategies

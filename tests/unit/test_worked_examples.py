@@ -12,13 +12,12 @@ includes its reasons.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
 from tests.property import reference
@@ -35,11 +34,7 @@ def impl(request):
     """A fresh implementation under test: the engine, or the brute-force reference."""
     if request.param == "reference":
         return reference.ReferenceEngine()
-    engine_module = importlib.import_module("agentactivity.engine")
-    engine_class = getattr(engine_module, "Engine", None)
-    if engine_class is None:
-        pytest.skip("agentactivity.engine.Engine is not written yet")
-    return engine_class()
+    return Engine()
 
 
 # --------------------------------------------------------------------------- helpers
