@@ -53,16 +53,19 @@ class ActivityService:
 
     def catch_up(self, account_id: str) -> int:
         """Feed the engine every stored event it has not seen yet."""
-        read = 0
         with self._catch_up_lock:
-            after = self.engine.last_seq(account_id)
-            while True:
-                batch = self.store.read_after(account_id, after)
-                if not batch:
-                    return read
-                self.engine.apply(account_id, batch)
-                after = batch[-1][0]
-                read += len(batch)
+            return self._catch_up_locked(account_id)
+
+    def _catch_up_locked(self, account_id: str) -> int:
+        read = 0
+        after = self.engine.last_seq(account_id)
+        while True:
+            batch = self.store.read_after(account_id, after)
+            if not batch:
+                return read
+            self.engine.apply(account_id, batch)
+            after = batch[-1][0]
+            read += len(batch)
 
     def prune(self) -> int:
         """Forget, in the store and the engine, events before the retention window that
@@ -97,7 +100,14 @@ class ActivityService:
         with self._ingest_lock:
             self._accepted += result.accepted
             self._duplicates += result.duplicates
-        self.catch_up(account_id)
+        with self._catch_up_lock:
+            # The batch just stored goes straight to the engine when it is next in line;
+            # otherwise (another writer came between) the engine reads from the store.
+            first_seq = result.last_seq - len(result.stored) + 1
+            if result.stored and self.engine.last_seq(account_id) == first_seq - 1:
+                self.engine.apply(account_id, result.stored)
+            if self.engine.last_seq(account_id) < result.last_seq:
+                self._catch_up_locked(account_id)
         return result
 
     def ingest_counts(self) -> tuple[int, int]:

@@ -17,6 +17,8 @@ class AppendResult:
     accepted: int
     duplicates: int
     last_seq: int
+    # The accepted events with the sequence numbers they were stored under.
+    stored: tuple[tuple[int, Event], ...] = ()
 
 
 EventRow = tuple[
@@ -25,33 +27,36 @@ EventRow = tuple[
 
 
 def number_new_events(
-    account_id: str, events: list[Event], known_ids: set[str], last_seq: int
-) -> list[EventRow]:
-    """The rows to insert for the events not seen before, numbered on from `last_seq` in
-    arrival order: (account_id, seq, event_id, agent_id, time, type, state, reason_id,
-    chat_id, max_chats). A repeat inside the batch is a duplicate too."""
+    events: list[Event], known_ids: set[str], last_seq: int
+) -> list[tuple[int, Event]]:
+    """The events not seen before, numbered on from `last_seq` in arrival order. A repeat
+    inside the batch is a duplicate too."""
     seen = set(known_ids)
-    rows: list[EventRow] = []
+    numbered: list[tuple[int, Event]] = []
     for event in events:
         if event.event_id in seen:
             continue
         seen.add(event.event_id)
         last_seq += 1
-        rows.append(
-            (
-                account_id,
-                last_seq,
-                event.event_id,
-                event.agent_id,
-                event.time,
-                event.type,
-                event.state,
-                event.reason_id,
-                event.chat_id,
-                event.max_chats,
-            )
-        )
-    return rows
+        numbered.append((last_seq, event))
+    return numbered
+
+
+def event_row(account_id: str, seq: int, event: Event) -> EventRow:
+    """(account_id, seq, event_id, agent_id, time, type, state, reason_id, chat_id,
+    max_chats): the events table's columns."""
+    return (
+        account_id,
+        seq,
+        event.event_id,
+        event.agent_id,
+        event.time,
+        event.type,
+        event.state,
+        event.reason_id,
+        event.chat_id,
+        event.max_chats,
+    )
 
 
 class StoreError(RuntimeError):

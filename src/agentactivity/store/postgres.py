@@ -34,6 +34,7 @@ from agentactivity.store.base import (
     AppendResult,
     StoreBusyError,
     StoreError,
+    event_row,
     number_new_events,
 )
 from agentactivity.store.migrations import Migration
@@ -250,7 +251,8 @@ class PostgresStore:
                     (account_id, wanted),
                 )
             }
-            rows = number_new_events(account_id, events, seen, last_seq)
+            stored = number_new_events(events, seen, last_seq)
+            rows = [event_row(account_id, seq, event) for seq, event in stored]
             last_seq += len(rows)
             if rows:
                 # No other batch of this account can run until we commit (the row lock),
@@ -264,7 +266,7 @@ class PostgresStore:
                     "UPDATE accounts SET last_seq = %s WHERE account_id = %s",
                     (last_seq, account_id),
                 )
-        return AppendResult(len(rows), len(events) - len(rows), last_seq)
+        return AppendResult(len(rows), len(events) - len(rows), last_seq, tuple(stored))
 
     def prune(self, account_id: str, before_ms: int) -> int:
         """Delete the account's events older than `before_ms` that no longer matter

@@ -16,6 +16,7 @@ from agentactivity.store.base import (
     AppendResult,
     StoreBusyError,
     StoreError,
+    event_row,
     number_new_events,
 )
 from agentactivity.store.migrations import Migration
@@ -306,7 +307,8 @@ class SQLiteStore:
                     "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
                 ).fetchone()[0]
                 seen = self._known_event_ids(account_id, {e.event_id for e in events})
-                rows = number_new_events(account_id, events, seen, last_seq)
+                stored = number_new_events(events, seen, last_seq)
+                rows = [event_row(account_id, seq, event) for seq, event in stored]
                 last_seq += len(rows)
                 db.executemany(
                     "INSERT INTO events (account_id, seq, event_id, agent_id, time, type, state, "
@@ -320,7 +322,7 @@ class SQLiteStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        return AppendResult(len(rows), len(events) - len(rows), last_seq)
+        return AppendResult(len(rows), len(events) - len(rows), last_seq, tuple(stored))
 
     def _known_event_ids(self, account_id: str, event_ids: set[str]) -> set[str]:
         wanted = list(event_ids)
