@@ -1,0 +1,186 @@
+"""Shared pieces of the OpenAPI document: paths, regexes for numbers sent as text, and the
+small builders (references, error responses, parameters) the schemas and operations use."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from agentactivity.events import MAX_AGENT_ID
+from agentactivity.settings import Settings
+
+OPENAPI_PATH = "/openapi.json"
+EVENTS_PATH = "/api/account/{accountId}/events"
+ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
+DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
+STATE_PATH = "/api/account/{accountId}/agents/state"
+DISCOVERABLE_SERVICES = ("leDataReporting",)
+NDJSON = "application/x-ndjson"
+
+JSONObject = dict[str, Any]
+
+# What Python's str.strip() removes (str.isspace()), spelled out: ECMA-262's `\s` differs
+# (it has U+FEFF, lacks U+001C..U+001F and U+0085). The server trims values with strip().
+_WS = (
+    "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+
+
+# --- integer ranges as regular expressions (for numbers sent as JSON strings) ---------------
+
+
+def _digit_class(low: int, high: int) -> str:
+    return str(low) if low == high else f"[{low}-{high}]"
+
+
+def _same_length(low: str, high: str) -> str:
+    """A regex matching the decimal numbers from `low` to `high`, both of the same length."""
+    if not low:
+        return ""
+    if low[0] == high[0]:
+        return low[0] + _group(_same_length(low[1:], high[1:]))
+    rest = len(low) - 1
+    options = []
+    first = int(low[0])
+    if low[1:] != "0" * rest:
+        options.append(low[0] + _group(_same_length(low[1:], "9" * rest)))
+        first += 1
+    last = int(high[0])
+    tail = None
+    if high[1:] != "9" * rest:
+        tail = high[0] + _group(_same_length("0" * rest, high[1:]))
+        last -= 1
+    if first <= last:
+        options.append(_digit_class(first, last) + (f"[0-9]{{{rest}}}" if rest else ""))
+    if tail is not None:
+        options.append(tail)
+    return "|".join(options)
+
+
+def _group(pattern: str) -> str:
+    return f"(?:{pattern})" if "|" in pattern else pattern
+
+
+def integer_range_pattern(low: int, high: int) -> str:
+    """A regex (no anchors) matching `low`..`high` (0 <= low <= high) without leading zeros."""
+    if not 0 <= low <= high:
+        raise ValueError(f"bad range {low}..{high}")
+    options = []
+    for length in range(len(str(low)), len(str(high)) + 1):
+        start = max(low, 10 ** (length - 1) if length > 1 else 0)
+        end = min(high, 10**length - 1)
+        if start <= end:
+            options.append(_same_length(str(start), str(end)))
+    return "(?:" + "|".join(options) + ")"
+
+
+def _whole_number_string(low: int, high: int) -> JSONObject:
+    """A whole number in a JSON string, as the query parser reads one (`" +060 "`)."""
+    return {
+        "type": "string",
+        "pattern": f"^{_WS}*\\+?0*{integer_range_pattern(low, high)}{_WS}*$",
+    }
+
+
+_BLANK: JSONObject = {"type": "string", "pattern": f"^{_WS}*$", "description": "means absent"}
+_NULL: JSONObject = {"type": "null", "description": "means absent"}
+_AGENT_ID_ITEM = f"{_WS}*0*{integer_range_pattern(1, MAX_AGENT_ID)}{_WS}*"
+_AGENT_IDS_TEXT = f"^{_WS}*(?:[Aa][Ll][Ll]{_WS}*|{_AGENT_ID_ITEM}(?:,{_AGENT_ID_ITEM})*)$"
+
+
+# --- building blocks --------------------------------------------------------------------------
+
+
+def _ref(name: str) -> JSONObject:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: JSONObject) -> JSONObject:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(status: int, description: str, schema: str = "Error") -> JSONObject:
+    """A response carrying the JSON error body, with its status and reason phrase pinned."""
+    return {
+        "description": description,
+        "content": _json(
+            {
+                "allOf": [
+                    _ref(schema),
+                    {
+                        "properties": {
+                            "status": {"const": status},
+                            "error": {"const": HTTPStatus(status).phrase},
+                        }
+                    },
+                ]
+            }
+        ),
+    }
+
+
+def _retry_after(response: JSONObject) -> JSONObject:
+    return {
+        **response,
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+
+
+def _store_unavailable() -> JSONObject:
+    return _retry_after(_error(503, "The store is unavailable (say, locked); retry."))
+
+
+def _body_timeout(settings: Settings) -> JSONObject:
+    return _error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
+
+
+def _account_id() -> JSONObject:
+    return {
+        "name": "accountId",
+        "in": "path",
+        "required": True,
+        "description": "The account: 1 to 64 letters, digits, `-` or `_` (anything else is 404).",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    }
+
+
+SECURITY: list[dict[str, list[str]]] = [{"OAuth1": []}]
+
+
+def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:
+    """What each Agent Activity parameter may be, in a query string (so, as text); the
+    optional ones may also be blank (= absent)."""
+    max_tf = settings.max_timeframe_minutes
+    return {
+        "timeframe": [
+            {"type": "integer", "minimum": 1, "maximum": max_tf},
+            _whole_number_string(1, max_tf),
+        ],
+        "agentIds": [{"type": "string", "pattern": _AGENT_IDS_TEXT}],
+        "v": [{"type": "integer", "enum": [1, 2]}, _whole_number_string(1, 2)],
+        "interval": [
+            {"type": "integer", "minimum": 5, "maximum": max_tf},
+            _whole_number_string(5, max_tf),
+            _BLANK,
+        ],
+        "to": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": f"^{_WS}*\\+?[0-9]+{_WS}*$"},
+            _BLANK,
+        ],
+        "totals": [
+            {"type": "boolean"},
+            {
+                "type": "string",
+                "pattern": f"^{_WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){_WS}*$",
+            },
+            _BLANK,
+        ],
+    }

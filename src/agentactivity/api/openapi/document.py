@@ -1,0 +1,203 @@
+"""The whole document (`build_openapi`), the operational endpoints' path items, and the
+`GET /openapi.json` endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from agentactivity.api.openapi.common import (
+    ACTIVITY_PATH,
+    DISCOVERY_PATH,
+    EVENTS_PATH,
+    OPENAPI_PATH,
+    STATE_PATH,
+    JSONObject,
+    _error,
+    _json,
+)
+from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
+from agentactivity.api.openapi.schemas import _schemas, _state_schemas
+from agentactivity.settings import Settings
+
+
+def _openapi_document() -> JSONObject:
+    return {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1 document.",
+                    "content": _json({"type": "object", "required": ["openapi", "info", "paths"]}),
+                }
+            },
+        }
+    }
+
+
+def _operations_endpoint(operation_id: str, summary: str, responses: JSONObject) -> JSONObject:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": ["operations"],
+            "security": [],
+            "responses": responses,
+        }
+    }
+
+
+def _healthz() -> JSONObject:
+    return _operations_endpoint(
+        "healthz",
+        "Liveness: the process is up and answering",
+        {
+            "200": {
+                "description": "Alive.",
+                "content": _json(
+                    {
+                        "type": "object",
+                        "required": ["status"],
+                        "additionalProperties": False,
+                        "properties": {"status": {"const": "ok"}},
+                    }
+                ),
+            }
+        },
+    )
+
+
+def _readyz() -> JSONObject:
+    return _operations_endpoint(
+        "readyz",
+        "Readiness: the store answers; the engine catches up with it first",
+        {
+            "200": {
+                "description": "Ready.",
+                "content": _json(
+                    {
+                        "type": "object",
+                        "required": ["status", "engineLagEvents"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "status": {"const": "ready"},
+                            "engineLagEvents": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Events committed by other processes while "
+                                "this one caught up, not applied yet.",
+                            },
+                        },
+                    }
+                ),
+            },
+            "503": {
+                "description": "Not ready: the store is unreachable.",
+                "content": _json(
+                    {
+                        "type": "object",
+                        "required": ["status", "reason"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "status": {"const": "not ready"},
+                            "reason": {"type": "string"},
+                        },
+                    }
+                ),
+            },
+        },
+    )
+
+
+def _metrics() -> JSONObject:
+    text = {"schema": {"type": "string"}}
+    return _operations_endpoint(
+        "metrics",
+        "Prometheus metrics of this process",
+        {
+            "200": {
+                "description": "Prometheus text exposition (OpenMetrics when the "
+                "`Accept` header asks for it).",
+                "content": {"text/plain": text, "application/openmetrics-text": text},
+            }
+        },
+    )
+
+
+def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSONObject:
+    """The document for a service with `settings`.
+
+    `paths`: the paths the application serves; the optional ones (this document) are
+    described only when present (the operational endpoints may be left out of an app).
+    None means all of them.
+    """
+    served = None if paths is None else set(paths)
+    path_items: JSONObject = {
+        EVENTS_PATH: _ingest(settings),
+        ACTIVITY_PATH: _activity(settings),
+        STATE_PATH: _agent_state(settings),
+        DISCOVERY_PATH: _discovery(),
+    }
+    optional = {
+        "/healthz": _healthz,
+        "/readyz": _readyz,
+        "/metrics": _metrics,
+        OPENAPI_PATH: _openapi_document,
+    }
+    for path, build in optional.items():
+        if served is None or path in served:
+            path_items[path] = build()
+    # Refused before any route is chosen, whatever the path (RequestLimits).
+    for item in path_items.values():
+        for operation in item.values():
+            operation["responses"]["414"] = _error(
+                414, f"The URL (path and query) is over {settings.max_url_bytes} bytes."
+            )
+            operation["responses"]["431"] = _error(
+                431, f"The request headers are over {settings.max_header_bytes} bytes."
+            )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Agent Activity",
+            "version": "1",
+            "description": (
+                "Agent state distribution, drop-in compatible with the reference "
+                "Agent Activity API; see docs/api.md for the decisions behind each rule. "
+                "Errors are JSON `{status, error, message, details?}` and are never wrapped "
+                "in the `v=2` envelope."
+            ),
+        },
+        "paths": path_items,
+        "components": {
+            "schemas": {**_schemas(settings), **_state_schemas()},
+            "securitySchemes": {
+                "OAuth1": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": (
+                        "OAuth 1.0a (RFC 5849), which OpenAPI has no scheme for: an "
+                        "`Authorization: OAuth ...` header signed with HMAC-SHA1 or "
+                        "HMAC-SHA256 from the app key/secret and access token/secret, as "
+                        "requests_oauthlib.OAuth1 sends it. Timestamps within ±300 s; each "
+                        "nonce once. JSON and NDJSON bodies are not signed."
+                    ),
+                }
+            },
+        },
+    }
+
+
+async def openapi_endpoint(request: Request) -> Response:
+    """`GET /openapi.json`: the document for this app's settings and routes (no auth)."""
+    app = request.app
+    paths = {route.path for route in app.routes if isinstance(route, Route)}
+    document = build_openapi(app.state.service.settings, paths)
+    return Response(orjson.dumps(document), media_type="application/json")

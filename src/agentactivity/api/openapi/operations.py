@@ -1,0 +1,258 @@
+"""The API's path items: ingest, Agent Activity, agent state and service discovery."""
+
+from __future__ import annotations
+
+from agentactivity.api.openapi.common import (
+    _BLANK,
+    DISCOVERABLE_SERVICES,
+    NDJSON,
+    SECURITY,
+    JSONObject,
+    _account_id,
+    _body_timeout,
+    _error,
+    _json,
+    _query_values,
+    _ref,
+    _retry_after,
+    _store_unavailable,
+)
+from agentactivity.events import MAX_AGENT_ID
+from agentactivity.settings import Settings
+
+
+def _ingest(settings: Settings) -> JSONObject:
+    return {
+        "post": {
+            "operationId": "ingestEvents",
+            "summary": "Ingest a batch of agent events",
+            "description": (
+                'A JSON array of events, `{"events": [...]}`, or NDJSON (one event a line; '
+                "`application/ndjson` and `application/jsonlines` are read as NDJSON too). "
+                "The batch is atomic and idempotent (by `eventId`)."
+            ),
+            "security": SECURITY,
+            "parameters": [_account_id()],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                _ref("EventList"),
+                                {
+                                    "type": "object",
+                                    "required": ["events"],
+                                    "properties": {"events": _ref("EventList")},
+                                },
+                            ]
+                        }
+                    },
+                    NDJSON: {
+                        "schema": {
+                            "type": "string",
+                            "description": "One JSON event per line; blank lines are skipped.",
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "Every accepted event is durable and visible to queries.",
+                    "content": _json(_ref("IngestResult")),
+                },
+                "400": _error(400, "Not JSON, or invalid events; nothing stored.", "IngestError"),
+                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
+                "403": _error(403, "Credentials of another account, or without `ingest` scope."),
+                "404": _error(404, "Malformed account id."),
+                "408": _body_timeout(settings),
+                "413": _error(
+                    413,
+                    f"More than {settings.max_batch_events} events, or a body over "
+                    f"{settings.max_body_bytes} bytes; nothing stored.",
+                ),
+                "503": _store_unavailable(),
+            },
+        }
+    }
+
+
+def _activity(settings: Settings) -> JSONObject:
+    max_tf = settings.max_timeframe_minutes
+    retention_min = settings.retention_ms // 60_000
+    descriptions = {
+        "timeframe": f"Window length in whole minutes, 1 to {max_tf}.",
+        "agentIds": (
+            "`all` (any case), or a comma-separated list of agent ids "
+            f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
+            f"most {settings.max_agent_ids} distinct ids, else 400)."
+        ),
+        "v": "1: the payload; 2: the payload in `{meta, body}`.",
+        "interval": (
+            "Per-interval figures: whole minutes, at least 5, at most `timeframe` and a "
+            "divisor of it (else 400)."
+        ),
+        "to": (
+            "End of the window, epoch ms (default: now). Not in the future, and "
+            f"`to - timeframe` at most {retention_min} minutes (the retention) back, else 400."
+        ),
+        "totals": (
+            "Fill `metricsTotals` with the sum over the agents listed "
+            "(`true`/`false` in any case, `1`/`0`)."
+        ),
+    }
+    values = _query_values(settings)
+    parameters = [_account_id()]
+    for name, options in values.items():
+        required = _BLANK not in options
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": required,
+                "description": descriptions[name]
+                + " Spaces around the value are ignored"
+                + ("." if required else "; blank means absent."),
+                "schema": options[0] if len(options) == 1 else {"anyOf": options},
+            }
+        )
+    responses = {
+        "200": {
+            "description": "Figures of the window (and of each interval with `interval`); "
+            "with `v=2` wrapped in `{meta, body}`.",
+            "content": _json({"oneOf": [_ref("Activity"), _ref("ActivityV2")]}),
+        },
+        "400": _error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
+        "401": _error(401, "Missing or bad OAuth 1.0a signature."),
+        "403": _error(403, "Credentials of another account, or without `read` scope."),
+        "404": _error(404, "Malformed account id."),
+        "429": _retry_after(
+            _error(
+                429,
+                f"More than {settings.max_concurrent_queries} queries of the account in "
+                f"progress, or more than {settings.query_rate_per_second} a second.",
+            )
+        ),
+        "503": _store_unavailable(),
+    }
+    description = (
+        "How each agent's logged-in time in the window [to - timeframe, to) splits between "
+        "states, chatting and not chatting, and at full chat capacity."
+    )
+    post_responses = {
+        **responses,
+        "408": _body_timeout(settings),
+        "413": _error(413, f"A body over {settings.max_body_bytes} bytes."),
+    }
+    return {
+        "get": {
+            "operationId": "getAgentActivity",
+            "summary": "Agent state distribution",
+            "description": description,
+            "security": SECURITY,
+            "parameters": parameters,
+            "responses": responses,
+        },
+        "post": {
+            "operationId": "postAgentActivity",
+            "summary": "Agent state distribution (parameters in a JSON body)",
+            "description": description
+            + " Parameters may also be given in the query string; the body wins.",
+            "security": SECURITY,
+            "parameters": [_account_id()],
+            "requestBody": {"required": True, "content": _json(_ref("ActivityQuery"))},
+            "responses": post_responses,
+        },
+    }
+
+
+def _agent_state(settings: Settings) -> JSONObject:
+    retention_min = settings.retention_ms // 60_000
+    values = _query_values(settings)
+    return {
+        "get": {
+            "operationId": "getAgentState",
+            "summary": "Current state of each agent",
+            "description": "Each agent with an event in the retention window ending at "
+            "`asOf` (with an id list: those among them), as every event with `time <= asOf` "
+            "leaves it.",
+            "security": SECURITY,
+            "parameters": [
+                _account_id(),
+                {
+                    "name": "agentIds",
+                    "in": "query",
+                    "required": True,
+                    "description": "`all` (any case), or a comma-separated list of agent ids "
+                    f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; "
+                    f"at most {settings.max_agent_ids} distinct ids, else 400).",
+                    "schema": values["agentIds"][0],
+                },
+                {
+                    "name": "to",
+                    "in": "query",
+                    "required": False,
+                    "description": "The instant `asOf`, epoch ms (default: now). Not in the "
+                    f"future and at most {retention_min} minutes (the retention) back, else "
+                    "400; blank means absent.",
+                    "schema": {"anyOf": values["to"]},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The agents' state at `asOf`.",
+                    "content": _json(_ref("AgentStates")),
+                },
+                "400": _error(
+                    400, "A parameter breaks a rule; all problems are listed.", "QueryError"
+                ),
+                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
+                "403": _error(403, "Credentials of another account, or without `read` scope."),
+                "404": _error(404, "Malformed account id."),
+                "429": _retry_after(
+                    _error(
+                        429,
+                        f"More than {settings.max_concurrent_queries} queries of the account "
+                        f"in progress, or more than {settings.query_rate_per_second} a second.",
+                    )
+                ),
+                "503": _store_unavailable(),
+            },
+        }
+    }
+
+
+def _discovery() -> JSONObject:
+    return {
+        "get": {
+            "operationId": "discoverBaseUri",
+            "summary": "Domain discovery: where this service is reached",
+            "description": "No authentication. `baseURI` is the configured public base URI, "
+            "else the request's `Host`.",
+            "security": [],
+            "parameters": [
+                _account_id(),
+                {
+                    "name": "serviceName",
+                    "in": "path",
+                    "required": True,
+                    "description": "Only `leDataReporting` is served; other names are 404.",
+                    "schema": {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
+                },
+                {
+                    "name": "version",
+                    "in": "query",
+                    "required": False,
+                    "description": "Accepted and ignored (clients send `1.0`).",
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The service's base URI.",
+                    "content": _json(_ref("Discovery")),
+                },
+                "404": _error(404, "Malformed account id or unknown service name."),
+            },
+        }
+    }

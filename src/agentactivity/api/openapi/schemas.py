@@ -1,0 +1,407 @@
+"""The component schemas: events, errors, Agent Activity entries and metrics, agent state."""
+
+from __future__ import annotations
+
+from agentactivity.api.openapi.common import (
+    _AGENT_ID_ITEM,
+    _NULL,
+    DISCOVERABLE_SERVICES,
+    JSONObject,
+    _query_values,
+    _ref,
+    integer_range_pattern,
+)
+from agentactivity.events import (
+    EVENT_TYPES,
+    FUTURE_TOLERANCE_MS,
+    MAX_AGENT_ID,
+    MAX_CHAT_ID_LEN,
+    MAX_CHATS_LIMIT,
+    MAX_EVENT_ID_LEN,
+    MAX_REASON_ID_LEN,
+    STATES,
+)
+from agentactivity.settings import Settings
+
+
+def _schemas(settings: Settings) -> JSONObject:
+    names = settings.state_names
+    figures = {
+        "type": "object",
+        "description": "Whole seconds, each rounded down on its own.",
+        "required": ["total", "chatting", "notChatting", "chattingInMaxConcurrency"],
+        "additionalProperties": False,
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "chatting": {"type": "integer", "minimum": 0},
+            "notChatting": {"type": "integer", "minimum": 0},
+            "chattingInMaxConcurrency": {"type": "integer", "minimum": 0},
+        },
+    }
+
+    def entry(state_id: int, name: str, reasons: bool = False) -> JSONObject:
+        properties: JSONObject = {
+            "id": {"const": state_id},
+            "name": {"const": name},
+            "value": _ref("Figures"),
+        }
+        required = ["id", "name", "value"]
+        if reasons:
+            properties["reasons"] = {
+                "type": "array",
+                "description": "Per Away reason: by total descending, then by id.",
+                "items": _ref("ReasonFigures"),
+            }
+            required.insert(0, "reasons")
+        return {
+            "type": "object",
+            "required": required,
+            "additionalProperties": False,
+            "properties": properties,
+        }
+
+    agent_id_number = {"type": "integer", "minimum": 1, "maximum": MAX_AGENT_ID}
+    common = {
+        "agentId": {
+            "description": f"1 to {MAX_AGENT_ID}, as a number or a string of digits.",
+            "oneOf": [
+                agent_id_number,
+                {
+                    "type": "string",
+                    "pattern": f"^(?=[0-9]{{1,19}}$)0*{integer_range_pattern(1, MAX_AGENT_ID)}$",
+                },
+            ],
+        },
+        "time": {
+            "type": "integer",
+            "description": (
+                "Epoch milliseconds, UTC. Must lie inside the retention window "
+                f"({settings.retention_days:g} days back) and at most "
+                f"{FUTURE_TOLERANCE_MS // 1000} s ahead of the server clock, else 400."
+            ),
+        },
+        "eventId": {
+            "description": "The idempotency key within the account; derived from the "
+            "content when absent.",
+            "oneOf": [{"type": "string", "minLength": 1, "maxLength": MAX_EVENT_ID_LEN}, _NULL],
+        },
+    }
+    absent = {"type": "null", "description": "Belongs to another event type: absent or null."}
+
+    def event(
+        title: str, types: list[str], own: JSONObject, foreign: list[str], required: list[str]
+    ) -> JSONObject:
+        properties: JSONObject = {
+            "type": {"enum": types} if len(types) > 1 else {"const": types[0]},
+            **common,
+            **own,
+        }
+        for name in foreign:
+            properties[name] = absent
+        return {
+            "title": title,
+            "type": "object",
+            "required": ["type", "agentId", "time", *required],
+            "properties": properties,
+            "description": "Unknown extra fields are ignored.",
+        }
+
+    reason_id = {"type": "string", "minLength": 1, "maxLength": MAX_REASON_ID_LEN}
+    chat_id = {"type": "string", "minLength": 1, "maxLength": MAX_CHAT_ID_LEN}
+    not_away = [s for s in STATES if s != "AWAY"]
+
+    agents_metrics = {
+        "type": "object",
+        "required": ["metricsPerAgent", "metricsTotals"],
+        "additionalProperties": False,
+        "properties": {
+            "metricsPerAgent": {
+                "type": "object",
+                "description": "Agents logged in during the scope, by id in ascending order.",
+                "propertyNames": {"pattern": f"^{integer_range_pattern(1, MAX_AGENT_ID)}$"},
+                "additionalProperties": _ref("StateEntries"),
+            },
+            "metricsTotals": {
+                "description": "Empty unless `totals=true`; then the sum over the agents listed.",
+                "oneOf": [{"type": "array", "maxItems": 0}, _ref("StateEntries")],
+            },
+        },
+    }
+    activity = {
+        "type": "object",
+        "required": ["agentsMetrics"],
+        "additionalProperties": False,
+        "properties": {
+            "metricsByIntervals": {
+                "type": "array",
+                "description": "Only with `interval`: newest first; `timestamp` is the "
+                "unclipped end of the interval (epoch ms, a whole minute).",
+                "items": {
+                    "type": "object",
+                    "required": ["timestamp", "metricsData"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "timestamp": {"type": "integer", "multipleOf": 60_000},
+                        "metricsData": {
+                            "type": "object",
+                            "required": ["agentsMetrics"],
+                            "additionalProperties": False,
+                            "properties": {"agentsMetrics": _ref("AgentsMetrics")},
+                        },
+                    },
+                },
+            },
+            "agentsMetrics": _ref("AgentsMetrics"),
+        },
+    }
+
+    values = _query_values(settings)
+    optional = {"interval", "to", "totals"}
+    query_body = {
+        "type": "object",
+        "description": "The parameters of the GET form, as strings or numbers; "
+        "`null` or a blank string means absent; unknown fields are ignored.",
+        "required": sorted(set(values) - optional),
+        "properties": {
+            **{
+                name: {"anyOf": [*options, *([_NULL] if name in optional else [])]}
+                for name, options in values.items()
+            },
+            "agentIds": {
+                "anyOf": [
+                    *values["agentIds"],
+                    agent_id_number,
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "anyOf": [
+                                agent_id_number,
+                                {"type": "string", "pattern": f"^{_AGENT_ID_ITEM}$"},
+                            ]
+                        },
+                    },
+                ],
+            },
+            "totals": {
+                "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], _NULL]
+            },
+        },
+    }
+
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["status", "error", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "error": {"type": "string", "description": "The HTTP reason phrase."},
+                "message": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The (first) problem; names the parameter or field at fault.",
+                },
+                "details": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"oneOf": [{"type": "string"}, _ref("EventProblem")]},
+                },
+            },
+        },
+        "QueryError": {
+            "description": "A refused query: `details` lists every problem when there are several.",
+            "allOf": [
+                _ref("Error"),
+                {
+                    "properties": {
+                        "details": {"type": "array", "minItems": 2, "items": {"type": "string"}}
+                    }
+                },
+            ],
+        },
+        "IngestError": {
+            "description": "A refused batch (nothing stored). When events are invalid, "
+            "`details` lists each with its index in the batch and the first rule it breaks.",
+            "allOf": [
+                _ref("Error"),
+                {"properties": {"details": {"type": "array", "items": _ref("EventProblem")}}},
+            ],
+        },
+        "EventProblem": {
+            "type": "object",
+            "required": ["index", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "index": {"type": "integer", "minimum": 0},
+                "message": {"type": "string", "minLength": 1},
+            },
+        },
+        "Event": {
+            "description": "One timestamped fact about one agent.",
+            "oneOf": [
+                event(
+                    "StateEvent",
+                    ["state"],
+                    {"state": {"enum": not_away}, "reasonId": absent},
+                    ["chatId", "maxChats"],
+                    ["state"],
+                ),
+                event(
+                    "AwayEvent",
+                    ["state"],
+                    {"state": {"const": "AWAY"}, "reasonId": {"oneOf": [reason_id, _NULL]}},
+                    ["chatId", "maxChats"],
+                    ["state"],
+                ),
+                event(
+                    "ChatEvent",
+                    [t for t in EVENT_TYPES if t.startswith("chat_")],
+                    {"chatId": chat_id},
+                    ["state", "reasonId", "maxChats"],
+                    ["chatId"],
+                ),
+                event(
+                    "MaxChatsEvent",
+                    ["max_chats"],
+                    {
+                        "maxChats": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": MAX_CHATS_LIMIT,
+                            "description": "0 means no limit.",
+                        }
+                    },
+                    ["state", "reasonId", "chatId"],
+                    ["maxChats"],
+                ),
+            ],
+        },
+        "EventList": {
+            "type": "array",
+            "maxItems": settings.max_batch_events,
+            "description": f"At most {settings.max_batch_events} events (more is 413).",
+            "items": _ref("Event"),
+        },
+        "IngestResult": {
+            "type": "object",
+            "required": ["accepted", "duplicates"],
+            "additionalProperties": False,
+            "properties": {
+                "accepted": {"type": "integer", "minimum": 0},
+                "duplicates": {"type": "integer", "minimum": 0},
+            },
+        },
+        "Figures": figures,
+        "ReasonFigures": {
+            "type": "object",
+            "required": ["id", "value"],
+            "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "value": _ref("Figures")},
+        },
+        "StateEntries": {
+            "type": "array",
+            "description": "Online, Back soon, Away (with reasons) and Logged in, in this "
+            "order; the ids are the stable keys, the names are configurable.",
+            "prefixItems": [
+                entry(2, names.online),
+                entry(3, names.back_soon),
+                entry(4, names.away, reasons=True),
+                entry(-1, names.logged_in),
+            ],
+            "minItems": 4,
+            "items": False,
+        },
+        "AgentsMetrics": agents_metrics,
+        "Activity": activity,
+        "ActivityV2": {
+            "type": "object",
+            "description": "The `v=2` envelope.",
+            "required": ["meta", "body"],
+            "additionalProperties": False,
+            "properties": {
+                "meta": {
+                    "type": "object",
+                    "required": ["responseCode"],
+                    "additionalProperties": False,
+                    "properties": {"responseCode": {"const": 200}},
+                },
+                "body": _ref("Activity"),
+            },
+        },
+        "ActivityQuery": query_body,
+        "Discovery": {
+            "type": "object",
+            "required": ["service", "account", "baseURI"],
+            "additionalProperties": False,
+            "properties": {
+                "service": {"enum": list(DISCOVERABLE_SERVICES)},
+                "account": {"type": "string"},
+                "baseURI": {"type": "string", "description": "host[:port]"},
+            },
+        },
+    }
+
+
+def _state_schemas() -> JSONObject:
+    ms = {"type": "integer", "description": "Epoch milliseconds."}
+    nullable_ms = {"type": ["integer", "null"], "description": "Epoch milliseconds, or null."}
+    return {
+        "AgentState": {
+            "type": "object",
+            "description": "An agent's situation after every event with `time <= asOf`.",
+            "required": [
+                "state",
+                "reasonId",
+                "reasonName",
+                "since",
+                "loggedInSince",
+                "activeChats",
+                "maxChats",
+                "atMaxConcurrency",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "state": {"enum": list(STATES)},
+                "reasonId": {
+                    "type": ["string", "null"],
+                    "description": "Only while `AWAY` with a reason, else null.",
+                },
+                "reasonName": {
+                    "type": ["string", "null"],
+                    "description": "The reason's name; always null for now.",
+                },
+                "since": {
+                    **nullable_ms,
+                    "description": "When the current (state, reason) began; null if no "
+                    "`state` event has changed them yet.",
+                },
+                "loggedInSince": {
+                    **nullable_ms,
+                    "description": "When the current login began; null while `OFFLINE`.",
+                },
+                "activeChats": {"type": "integer", "minimum": 0},
+                "maxChats": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_CHATS_LIMIT,
+                    "description": "0 = no limit.",
+                },
+                "atMaxConcurrency": {"type": "boolean"},
+            },
+        },
+        "AgentStates": {
+            "type": "object",
+            "required": ["asOf", "agents"],
+            "additionalProperties": False,
+            "properties": {
+                "asOf": ms,
+                "agents": {
+                    "type": "object",
+                    "description": "By agent id, in ascending numeric order.",
+                    "propertyNames": {"pattern": "^[1-9][0-9]{0,18}$"},
+                    "additionalProperties": _ref("AgentState"),
+                },
+            },
+        },
+    }
