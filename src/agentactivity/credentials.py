@@ -28,6 +28,12 @@ class Credentials:
         }
 
 
+def credentials_from_row(row: tuple[str, str, str, str, str, str]) -> Credentials:
+    """From a stored row: account_id, app_key, app_secret, access_token,
+    access_token_secret, and the scopes joined with commas."""
+    return Credentials(row[0], row[1], row[2], row[3], row[4], tuple(row[5].split(",")))
+
+
 def new_credentials(account_id: str, scopes: tuple[str, ...]) -> Credentials:
     """Fresh random keys. Keys and tokens are 30 hex characters; secrets 40."""
     return Credentials(

@@ -97,6 +97,22 @@ def _boolean(raw: Any, name: str) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def _past_instant(raw: Mapping[str, Any], now_ms: int, problems: _Problems) -> int | None:
+    """`to`: epoch ms not in the future, or None when absent or wrong (then a problem is
+    recorded). Each caller adds its own bound on how old it may be."""
+    if _absent(raw.get("to")):
+        return None
+    try:
+        to = _integer(raw["to"], "to", "epoch milliseconds")
+    except ValueError as exc:
+        problems.add(str(exc))
+        return None
+    if to > now_ms:
+        problems.add(f"to must not be in the future (server time: {now_ms}), got {to}")
+        return None
+    return to
+
+
 def parse_activity_query(
     raw: Mapping[str, Any],
     *,
@@ -156,20 +172,13 @@ def parse_activity_query(
         except ValueError as exc:
             problems.add(str(exc))
 
-    to = None
-    if not _absent(raw.get("to")):
-        try:
-            to = _integer(raw["to"], "to", "epoch milliseconds")
-            oldest = now_ms - retention_ms
-            if to > now_ms:
-                problems.add(f"to must not be in the future (server time: {now_ms}), got {to}")
-            elif timeframe is not None and to - timeframe * 60_000 < oldest:
-                problems.add(
-                    f"to minus timeframe must not be older than the retention window "
-                    f"(oldest start: {oldest}), got to={to}"
-                )
-        except ValueError as exc:
-            problems.add(str(exc))
+    oldest = now_ms - retention_ms
+    to = _past_instant(raw, now_ms, problems)
+    if to is not None and timeframe is not None and to - timeframe * 60_000 < oldest:
+        problems.add(
+            f"to minus timeframe must not be older than the retention window "
+            f"(oldest start: {oldest}), got to={to}"
+        )
 
     totals = False
     if not _absent(raw.get("totals")):
@@ -196,19 +205,9 @@ def parse_state_query(
         agent_ids = parse_agent_ids(raw.get("agentIds"), max_agent_ids)
     except ValueError as exc:
         problems.add(str(exc))
-    as_of = now_ms
-    if not _absent(raw.get("to")):
-        try:
-            as_of = _integer(raw["to"], "to", "epoch milliseconds")
-            oldest = now_ms - retention_ms
-            if as_of > now_ms:
-                problems.add(f"to must not be in the future (server time: {now_ms}), got {as_of}")
-            elif as_of < oldest:
-                problems.add(
-                    f"to must not be older than the retention window (oldest: {oldest}), "
-                    f"got {as_of}"
-                )
-        except ValueError as exc:
-            problems.add(str(exc))
+    oldest = now_ms - retention_ms
+    to = _past_instant(raw, now_ms, problems)
+    if to is not None and to < oldest:
+        problems.add(f"to must not be older than the retention window (oldest: {oldest}), got {to}")
     problems.raise_if_any()
-    return agent_ids, as_of
+    return agent_ids, now_ms if to is None else to

@@ -26,7 +26,7 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from agentactivity.credentials import Credentials
+from agentactivity.credentials import Credentials, credentials_from_row
 from agentactivity.events import Event
 from agentactivity.retention import prunable
 from agentactivity.store import migrations
@@ -238,7 +238,7 @@ class PostgresStore:
             ).fetchone()
         if row is None:
             return None
-        return Credentials(row[0], row[1], row[2], row[3], row[4], tuple(row[5].split(",")))
+        return credentials_from_row(row)
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         with self._connection() as conn, conn.transaction():

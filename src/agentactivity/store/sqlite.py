@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from agentactivity.credentials import Credentials
+from agentactivity.credentials import Credentials, credentials_from_row
 from agentactivity.events import Event
 from agentactivity.retention import prunable
 from agentactivity.store import migrations
@@ -281,7 +281,7 @@ class SQLiteStore:
             ).fetchone()
         if row is None:
             return None
-        return Credentials(row[0], row[1], row[2], row[3], row[4], tuple(row[5].split(",")))
+        return credentials_from_row(row)
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         try:
