@@ -13,8 +13,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import redis
+
+from tests.services import require_service
 
 REDIS_URL = os.environ.get("AGENTACTIVITY_TEST_REDIS", "redis://127.0.0.1:6379/15")
 KEYS = "agentactivity:*"
@@ -36,15 +37,12 @@ def redis_problem() -> str | None:
 
 
 def require_redis() -> None:
-    problem = redis_problem()
-    if problem is None:
-        return
-    message = f"Redis is not reachable at {REDIS_URL} ({problem})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: CI must run the Redis tests (.ci/run starts it)")
-    pytest.skip(
-        f"{message}: start Redis there (redis-server --port 6379), or set "
-        "AGENTACTIVITY_TEST_REDIS to the URL of a Redis database the tests may write to"
+    require_service(
+        redis_problem(),
+        f"Redis is not reachable at {REDIS_URL}",
+        "CI must run the Redis tests (.ci/run starts it)",
+        "start Redis there (redis-server --port 6379), or set "
+        "AGENTACTIVITY_TEST_REDIS to the URL of a Redis database the tests may write to",
     )
 
 

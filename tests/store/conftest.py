@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from agentactivity.store import Store, open_store
+from tests.services import require_service
 
 POSTGRES_URL = os.environ.get(
     "AGENTACTIVITY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -39,15 +40,12 @@ def postgres_problem() -> str | None:
 
 
 def require_postgres() -> None:
-    problem = postgres_problem()
-    if problem is None:
-        return
-    message = f"PostgreSQL is not reachable at {POSTGRES_URL} ({problem})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: CI must run the PostgreSQL store tests (.ci/run starts it)")
-    pytest.skip(
-        f"{message}: start PostgreSQL there, or set AGENTACTIVITY_TEST_POSTGRES to the URL "
-        "of a database where the tests may create and drop schemas"
+    require_service(
+        postgres_problem(),
+        f"PostgreSQL is not reachable at {POSTGRES_URL}",
+        "CI must run the PostgreSQL store tests (.ci/run starts it)",
+        "start PostgreSQL there, or set AGENTACTIVITY_TEST_POSTGRES to the URL "
+        "of a database where the tests may create and drop schemas",
     )
 
 
