@@ -13,13 +13,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress
-from starlette.applications import Starlette
 
 from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.cli_db import db_app
 from agentactivity.cli_transfer import register as register_transfer
 from agentactivity.credentials import SCOPES, new_credentials
 from agentactivity.logs import setup_logging
+from agentactivity.server import run_server
 from agentactivity.service import ActivityService
 from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
 from agentactivity.store import StoreError, open_store
@@ -115,43 +115,6 @@ def _check_redis(url: str) -> None:
         nonces.close()
 
 
-def _head_limit(app: Starlette) -> int:
-    settings: Settings = app.state.service.settings
-    return settings.max_url_bytes + settings.max_header_bytes + 4096
-
-
-def _run_server(app: Starlette, host: str, port: int, log_level: str, shutdown_s: int) -> None:
-    """Serve until SIGTERM or SIGINT, then drain: uvicorn closes the listening socket and
-    waits up to `shutdown_s` seconds for requests in flight. Logs go through our JSON
-    handler; the access log is the app's own (api/observability.py), not uvicorn's."""
-    import signal
-
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=shutdown_s,
-        # h11 buffers at most this much of a request head, so a huge URL or header
-        # cannot exhaust memory; the app answers 414/431 below that with a clear message.
-        http="h11",
-        h11_max_incomplete_event_size=_head_limit(app),
-    )
-    server = uvicorn.Server(config)
-    # uvicorn handles SIGTERM while it serves, then raises it again to the handler found
-    # before it started: with the default one the process would die by the signal instead
-    # of returning here to close the store and exit 0.
-    previous = signal.signal(signal.SIGTERM, server.handle_exit)
-    try:
-        server.run()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -172,6 +135,17 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes serving this address, each with its own engine loaded from "
+            "the database (memory is N times one server's). Default: $AGENTACTIVITY_WORKERS, "
+            "else 1.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service.
 
@@ -184,9 +158,17 @@ def serve(
     from agentactivity.api.app import create_app
 
     setup_logging(log_level.value)
-    settings = _settings(db, redis_url=redis)
+    settings = _settings(db, redis_url=redis, workers=workers)
     if settings.redis_url:
         _check_redis(settings.redis_url)
+    if settings.workers > 1:
+        from agentactivity.workers import WorkersError, serve_workers
+
+        try:
+            code = serve_workers(settings, host, port, log_level.value, shutdown_timeout)
+        except (WorkersError, StoreError) as exc:
+            raise fail(str(exc)) from exc
+        raise typer.Exit(code)
     service = _build_service(settings)
     log.info("loading events from %s", service.settings.db_url)
     try:
@@ -202,7 +184,7 @@ def serve(
         port,
     )
     try:
-        _run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
+        run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
     finally:
         stop_pruning.set()
         service.store.close()
@@ -399,7 +381,7 @@ def demo(
         soft_wrap=True,
     )
     try:
-        _run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
+        run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
     finally:
         live_stop.set()
         live.join()

@@ -67,17 +67,21 @@ class ActivityService:
             after = batch[-1][0]
             read += len(batch)
 
-    def prune(self) -> int:
+    def prune(self, store: bool = True) -> int:
         """Forget, in the store and the engine, events before the retention window that
-        nothing inside it depends on. Returns the number of events deleted."""
+        nothing inside it depends on. Returns the number of events deleted from the store.
+
+        With `store=False` only the engine forgets: for processes sharing a store that
+        another one prunes (the workers of `serve --workers N`)."""
         boundary = self.clock() - self.settings.retention_ms
         deleted = 0
         for account_id in self.store.account_ids():
-            deleted += self.store.prune(account_id, boundary)
+            if store:
+                deleted += self.store.prune(account_id, boundary)
             self.engine.prune(account_id, boundary)
         return deleted
 
-    def start_pruning(self, every_s: float) -> threading.Event:
+    def start_pruning(self, every_s: float, store: bool = True) -> threading.Event:
         """Prune now and then every `every_s` seconds in a daemon thread; set the
         returned event to stop."""
         stop = threading.Event()
@@ -85,8 +89,11 @@ class ActivityService:
         def loop() -> None:
             while True:
                 try:
-                    deleted = self.prune()
-                    log.info("retention: pruned %d events", deleted)
+                    deleted = self.prune(store)
+                    if store:
+                        log.info("retention: pruned %d events", deleted)
+                    else:
+                        log.info("retention: pruned the engine (the store is pruned by another)")
                 except Exception:  # keep serving; the next round tries again
                     log.exception("retention: pruning failed")
                 if stop.wait(every_s):

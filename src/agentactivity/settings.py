@@ -35,6 +35,8 @@ class Settings:
     public_base_uri: str | None = None
     # Redis shared by several servers (OAuth nonces, query rate); None: this process only.
     redis_url: str | None = None
+    # Processes serving the same address (`serve --workers N`), each with its own engine.
+    workers: int = 1
 
     @property
     def retention_ms(self) -> int:
@@ -59,6 +61,7 @@ class Settings:
             "body_timeout_seconds",
             "max_concurrent_queries",
             "query_rate_per_second",
+            "workers",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
@@ -91,6 +94,7 @@ class Settings:
             "query_rate_per_second": ("AGENTACTIVITY_QUERY_RATE_PER_SECOND", int),
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
             "redis_url": ("AGENTACTIVITY_REDIS", str),
+            "workers": ("AGENTACTIVITY_WORKERS", int),
         }
         for name, (var, convert) in conversions.items():
             if env.get(var):

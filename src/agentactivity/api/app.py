@@ -58,14 +58,19 @@ def create_app(
     service: ActivityService,
     verifier: OAuthVerifier | None = None,
     limiter: RateLimiter | None = None,
+    nonces: NonceStore | None = None,
 ) -> Starlette:
     redis_url = service.settings.redis_url
     shared_state: RedisNonceStore | None = None
     if verifier is None:
         # With Redis, nonces are shared by every server on it (a replay to another
-        # server is refused too); else they are remembered in this process.
+        # server is refused too); else in the store given (the file the workers of
+        # `serve --workers N` share), else in this process's memory.
         shared_state = RedisNonceStore(redis_url) if redis_url else None
-        nonces: NonceStore = shared_state or MemoryNonceStore()
+        if shared_state is not None:
+            nonces = shared_state
+        elif nonces is None:
+            nonces = MemoryNonceStore()
         verifier = OAuthVerifier(service.store.credentials_for_token, nonces=nonces)
     # Per-account query limits (SPEC section 4): the rate in Redis if set (shared by all
     # servers), else in this process's memory; requests in progress are counted per process.

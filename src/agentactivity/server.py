@@ -1,0 +1,65 @@
+"""Running the app under uvicorn until SIGTERM or SIGINT, then draining (one process, or
+one worker of `serve --workers N` on a socket its parent bound)."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import Callable
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from agentactivity.settings import Settings
+
+
+def head_limit(app: Starlette) -> int:
+    settings: Settings = app.state.service.settings
+    return settings.max_url_bytes + settings.max_header_bytes + 4096
+
+
+def build_server(
+    app: Starlette,
+    host: str,
+    port: int,
+    log_level: str,
+    shutdown_s: int,
+    wrap: Callable[[Starlette], ASGIApp] | None = None,
+) -> uvicorn.Server:
+    """A uvicorn server for `app` (optionally wrapped in one more ASGI layer). Logs go
+    through our JSON handler; the access log is the app's own (api/observability.py)."""
+    config = uvicorn.Config(
+        wrap(app) if wrap else app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=shutdown_s,
+        # h11 buffers at most this much of a request head, so a huge URL or header
+        # cannot exhaust memory; the app answers 414/431 below that with a clear message.
+        http="h11",
+        h11_max_incomplete_event_size=head_limit(app),
+    )
+    return uvicorn.Server(config)
+
+
+def serve_until_signalled(
+    server: uvicorn.Server, sockets: list[socket.socket] | None = None
+) -> None:
+    """Serve until SIGTERM or SIGINT, then drain: uvicorn closes the listening socket and
+    waits up to its graceful-shutdown timeout for requests in flight."""
+    # uvicorn handles SIGTERM while it serves, then raises it again to the handler found
+    # before it started: with the default one the process would die by the signal instead
+    # of returning here to close the store and exit 0.
+    previous = signal.signal(signal.SIGTERM, server.handle_exit)
+    try:
+        server.run(sockets=sockets)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_server(app: Starlette, host: str, port: int, log_level: str, shutdown_s: int) -> None:
+    """Serve `app` on host:port in this process until SIGTERM or SIGINT, then drain."""
+    serve_until_signalled(build_server(app, host, port, log_level, shutdown_s))

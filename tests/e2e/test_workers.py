@@ -1,0 +1,195 @@
+"""`agentactivity serve --workers 3`: three real processes on one address and one
+database. Whichever worker acknowledges an ingest, every worker answers the next query
+byte for byte the same; a nonce used at one worker is refused at another; SIGTERM
+drains and stops them all, exit code 0.
+
+Every request goes on a new connection (no session), so the kernel hands it to any
+worker; `X-Served-By` (the worker's pid) says which one answered.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import (
+    ACCOUNT,
+    STARTUP_TIMEOUT_S,
+    ManagedProcess,
+    activity_url,
+    create_keys,
+    events_url,
+    free_port,
+    now_ms,
+    oauth,
+    sqlite_url,
+)
+from tests.e2e.test_shutdown import HalfThenRest, batch_body, post_in_thread, wait_until_refused
+from tests.store.conftest import postgres_schema
+
+pytestmark = pytest.mark.e2e
+
+WORKERS = 3
+MIN = 60_000
+TIMEOUT = 20.0
+# Requests sent at most to see every worker answer once (they are spread by the kernel).
+MAX_TRIES = 150
+EXIT_TIMEOUT_S = 60.0
+
+
+class Workers(ManagedProcess):
+    """`agentactivity serve --workers 3`, up once every worker said it is ready."""
+
+    def __init__(self, db_url: str, workdir: Path, *flags: str) -> None:
+        self.db_url = db_url
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url]
+        args += ["--workers", str(WORKERS), *flags]
+        super().__init__(args, workdir, f"workers-{self.port}")
+        self.pids: list[int] = []
+        self.wait_for_http(self.base_url + "/readyz", STARTUP_TIMEOUT_S * 3, self._all_ready)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stderr_path.read_text().splitlines()]
+
+    def _all_ready(self) -> bool:
+        for record in self.log_lines():
+            if record["message"].startswith(f"all {WORKERS} workers ready"):
+                self.pids = record["pids"]
+                return True
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workers]:
+    if request.param == "sqlite":
+        server = Workers(sqlite_url(tmp_path / "workers.db"), tmp_path)
+        yield server
+        assert server.stop(EXIT_TIMEOUT_S), server.output()
+        return
+    with postgres_schema() as url:
+        create_keys(url, ACCOUNT, cwd=tmp_path)  # the schema exists before N workers race
+        server = Workers(url, tmp_path)
+        yield server
+        assert server.stop(EXIT_TIMEOUT_S), server.output()
+
+
+def served_by(answer: requests.Response) -> int:
+    return int(answer.headers["X-Served-By"])
+
+
+def ingest(server: Workers, keys: dict[str, Any], events: list[dict[str, Any]]) -> int:
+    answer = requests.post(
+        events_url(server.base_url, ACCOUNT), json=events, auth=oauth(keys), timeout=TIMEOUT
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"accepted": len(events), "duplicates": 0}, answer.text
+    return served_by(answer)
+
+
+def answers_of_every_worker(server: Workers, keys: dict[str, Any], to: int) -> dict[int, bytes]:
+    """Query on new connections until each worker has answered; its pid -> body."""
+    params = {"v": 1, "timeframe": 60, "agentIds": "all", "to": to}
+    bodies: dict[int, bytes] = {}
+    for _ in range(MAX_TRIES):
+        answer = requests.get(
+            activity_url(server.base_url, ACCOUNT), params=params, auth=oauth(keys), timeout=TIMEOUT
+        )
+        assert answer.status_code == 200, answer.text
+        bodies.setdefault(served_by(answer), answer.content)
+        if len(bodies) == WORKERS:
+            return bodies
+    pytest.fail(f"only workers {sorted(bodies)} of {server.pids} answered {MAX_TRIES} queries")
+
+
+def online_seconds(body: bytes, agent: str) -> int:
+    """The agent's Online total in the window (metricsPerAgent maps ids to entries)."""
+    entries = json.loads(body)["agentsMetrics"]["metricsPerAgent"][agent]
+    (online,) = [entry for entry in entries if entry["name"] == "Online"]
+    return int(online["value"]["total"])
+
+
+def test_every_worker_answers_identically_after_each_ingest(workers: Workers) -> None:
+    keys = create_keys(workers.db_url, ACCOUNT, cwd=workers.workdir)
+    to = now_ms()
+    start = to - 50 * MIN
+    writers: set[int] = set()
+    for round_ in range(8):
+        agent = str(1000 + round_)
+        # Online 3 + round minutes, then away: acknowledged by whichever worker.
+        began = start + round_ * MIN
+        events = [
+            {"type": "state", "agentId": agent, "time": began, "state": "ONLINE"},
+            {
+                "type": "state",
+                "agentId": agent,
+                "time": began + (3 + round_) * MIN,
+                "state": "AWAY",
+            },
+        ]
+        writers.add(ingest(workers, keys, events))
+        bodies = answers_of_every_worker(workers, keys, to)
+        assert sorted(bodies) == sorted(workers.pids)
+        assert len(set(bodies.values())) == 1, (round_, bodies)
+        body = next(iter(bodies.values()))
+        for earlier in range(round_ + 1):
+            assert online_seconds(body, str(1000 + earlier)) == (3 + earlier) * 60
+    assert writers <= set(workers.pids)
+
+
+def test_a_nonce_used_at_one_worker_is_refused_at_another(workers: Workers) -> None:
+    keys = create_keys(workers.db_url, ACCOUNT, "read", cwd=workers.workdir)
+    request = requests.Request(
+        "GET",
+        activity_url(workers.base_url, ACCOUNT),
+        params={"v": 1, "timeframe": 60, "agentIds": "all"},
+        auth=oauth(keys),
+    ).prepare()
+    with requests.Session() as session:
+        first = session.send(request, timeout=TIMEOUT)
+    assert first.status_code == 200, first.text
+    refused_by: set[int] = set()
+    for _ in range(MAX_TRIES):
+        with requests.Session() as session:  # a new connection each time
+            replay = session.send(request, timeout=TIMEOUT)
+        assert replay.status_code == 401, replay.text
+        assert "nonce already used" in replay.json()["message"]
+        refused_by.add(served_by(replay))
+        if refused_by - {served_by(first)}:
+            return
+    pytest.fail(f"every replay went to the worker that accepted it ({refused_by})")
+
+
+def test_sigterm_drains_and_stops_every_worker(tmp_path: Path) -> None:
+    server = Workers(sqlite_url(tmp_path / "stop.db"), tmp_path, "--shutdown-timeout", "30")
+    keys = create_keys(server.db_url, ACCOUNT, "ingest", cwd=tmp_path)
+    body = HalfThenRest(batch_body())
+    thread, outcome = post_in_thread(events_url(server.base_url, ACCOUNT), keys, body)
+    assert body.first_sent.wait(10), "the client never sent the first half of the body"
+    time.sleep(0.5)  # a worker has the request line and headers by now
+
+    server.proc.send_signal(signal.SIGTERM)
+    wait_until_refused(server)  # type: ignore[arg-type]
+    body.release.set()
+    thread.join(EXIT_TIMEOUT_S)
+    assert "error" not in outcome, f"{outcome.get('error')!r}\n{server.output()}"
+    assert outcome["response"].status_code == 200, outcome["response"].text
+    assert outcome["response"].json()["accepted"] == len(json.loads(body.body))
+
+    assert server.proc.wait(timeout=EXIT_TIMEOUT_S) == 0, server.output()
+    for pid in server.pids:
+        assert (
+            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        ), f"worker {pid} outlived the parent"
+    lines = server.log_lines()
+    stopped = [r["worker"] for r in lines if r["message"].endswith("stopped; the store is closed")]
+    assert sorted(stopped) == list(range(WORKERS)), lines
+    assert lines[-1]["message"] == f"stopped: all {WORKERS} workers exited cleanly", lines[-1]
