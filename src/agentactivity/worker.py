@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import uvicorn
+from prometheus_client import Info
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentactivity.logs import setup_logging
@@ -120,8 +121,15 @@ def worker_main(plan: WorkerPlan, sock: socket.socket, parent: Connection) -> No
         sys.exit(STARTUP_FAILURE)
     nonces = FileNonceStore(plan.nonce_path) if plan.nonce_path else None
     stop_pruning = service.start_pruning(settings.prune_interval_seconds, store=plan.index == 0)
+    app = create_app(service, nonces=nonces)
+    # Each scrape of /metrics reaches one worker: its figures are that worker's own.
+    Info(
+        "agentactivity_worker",
+        "The worker that answered this scrape.",
+        registry=app.state.metrics.registry,
+    ).info({"worker": str(plan.index), "pid": str(os.getpid())})
     server = build_server(
-        create_app(service, nonces=nonces),
+        app,
         plan.host,
         plan.port,
         plan.log_level,

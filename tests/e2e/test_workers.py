@@ -193,3 +193,17 @@ def test_sigterm_drains_and_stops_every_worker(tmp_path: Path) -> None:
     stopped = [r["worker"] for r in lines if r["message"].endswith("stopped; the store is closed")]
     assert sorted(stopped) == list(range(WORKERS)), lines
     assert lines[-1]["message"] == f"stopped: all {WORKERS} workers exited cleanly", lines[-1]
+
+
+def test_each_scrape_names_the_worker_that_answered(workers: Workers) -> None:
+    seen: set[int] = set()
+    for _ in range(MAX_TRIES):
+        answer = requests.get(workers.base_url + "/metrics", timeout=TIMEOUT)
+        assert answer.status_code == 200, answer.text
+        pid = served_by(answer)
+        (line,) = [x for x in answer.text.splitlines() if x.startswith("agentactivity_worker_info")]
+        assert f'pid="{pid}"' in line, line
+        seen.add(pid)
+        if len(seen) == WORKERS:
+            return
+    pytest.fail(f"only workers {sorted(seen)} of {workers.pids} answered")

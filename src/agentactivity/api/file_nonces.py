@@ -97,26 +97,29 @@ class FileNonceStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             entries, floor = db.execute("SELECT entries, floor FROM nonce_state").fetchone()
+            before = (entries, floor)
             entries -= db.execute("DELETE FROM nonces WHERE expires <= ?", (now,)).rowcount
-            if db.execute("SELECT 1 FROM nonces WHERE key = ?", (key,)).fetchone():
-                fresh = False
-            elif floor is not None and timestamp <= floor:
-                fresh = False
-            else:
-                if entries >= self._capacity:
+            fresh = False
+            if floor is None or timestamp > floor:
+                # Ignored when the key is there (not expired): a replay.
+                fresh = (
+                    db.execute(
+                        "INSERT OR IGNORE INTO nonces (key, expires, ts) VALUES (?, ?, ?)",
+                        (key, now + self._ttl, timestamp),
+                    ).rowcount
+                    == 1
+                )
+            if fresh:
+                entries += 1
+                if entries > self._capacity:
                     oldest, oldest_ts = db.execute(
                         "SELECT key, ts FROM nonces ORDER BY expires LIMIT 1"
                     ).fetchone()
                     db.execute("DELETE FROM nonces WHERE key = ?", (oldest,))
                     floor = oldest_ts if floor is None else max(floor, oldest_ts)
                     entries -= 1
-                db.execute(
-                    "INSERT INTO nonces (key, expires, ts) VALUES (?, ?, ?)",
-                    (key, now + self._ttl, timestamp),
-                )
-                entries += 1
-                fresh = True
-            db.execute("UPDATE nonce_state SET entries = ?, floor = ?", (entries, floor))
+            if (entries, floor) != before:
+                db.execute("UPDATE nonce_state SET entries = ?, floor = ?", (entries, floor))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
