@@ -93,9 +93,11 @@ def serve(
     redis: str | None = None,
     keys: dict[str, str] | None = None,
     name: str = "server",
+    workers: int = 1,
 ) -> Iterator[Server]:
     """Start the service on `db` (default: a fresh SQLite file in `workdir`), with
-    `--redis` when given; stop it on exit. `keys` are created when not given.
+    `--redis` when given, as `workers` processes; stop it on exit. `keys` are created
+    when not given.
 
     The per-account query rate limit (default 50/s) is lifted: the benchmark sends
     queries back to back on purpose."""
@@ -113,6 +115,8 @@ def serve(
     command = [_exe(), "serve", "--port", str(port), "--db", db]
     if redis:
         command += ["--redis", redis]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
     try:
         session = requests.Session()

@@ -130,6 +130,37 @@ def other_table(results: dict[str, Any]) -> Rows:
     return "History and memory", ["measure", "result"], rows
 
 
+def throughput_table(results: dict[str, Any]) -> Rows:
+    headers = [
+        "workers",
+        "Q1 requests/s",
+        "speedup",
+        "median latency",
+        "server CPU per request",
+        "server cores used",
+        "answers per worker",
+    ]
+    measured = results.get("throughput") or {"runs": [], "agents": 0}
+    rows = [
+        [
+            str(r["workers"]),
+            f"{r['requests_per_s']:.1f}",
+            f"{r['speedup']:.2f}x",
+            f"{r['median_ms']:.1f} ms",
+            f"{r['server_cpu_ms_per_request']:.1f} ms",
+            f"{r['server_cores_used']:.2f}",
+            ", ".join(str(n) for n in r["answers_per_worker"]),
+        ]
+        for r in measured["runs"]
+    ]
+    clients = measured["runs"][0]["clients"] if measured["runs"] else 0
+    title = (
+        f"Q1 throughput, serve --workers N ({measured['agents']:,} agents; {clients} client "
+        "processes on the same machine, fresh nonce and connection per request)"
+    )
+    return title, headers, rows
+
+
 def targets_table(results: dict[str, Any]) -> Rows:
     rows = [
         [t["target"], t["goal"], t["measured"], "met" if t["met"] else t.get("gap", "missed")]
@@ -298,6 +329,7 @@ def all_tables(results: dict[str, Any]) -> list[Rows]:
         query_table(results),
         ingest_table(results),
         other_table(results),
+        throughput_table(results),
         targets_table(results),
         *detail_tables(results),
     ]

@@ -49,7 +49,7 @@ from rich.progress import (
 
 from agentactivity.engine import Engine
 from agentactivity.query import ActivityQuery
-from bench import ceiling, check, httpbench, profiling, sql_baseline
+from bench import ceiling, check, httpbench, profiling, sql_baseline, throughput
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
 from bench.report import evaluate_targets, markdown, print_tables
 
@@ -430,11 +430,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-history", action="store_true", help="skip the 10x history run")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
+    parser.add_argument(
+        "--throughput-workers",
+        default="1,2,4",
+        help="Q1 throughput for these `serve --workers N` (1,2,4; '' to skip)",
+    )
+    parser.add_argument("--throughput-clients", type=int, default=3, help="client processes")
+    parser.add_argument("--throughput-seconds", type=float, default=8.0, help="per worker count")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     if args.quick:
         args.agents = args.agents or "200"
         args.repeat, args.min_runs, args.budget = 5, 3, 1.0
+        args.throughput_seconds = 2.0
     args.agent_counts = [int(a) for a in (args.agents or "1000,10000").split(",") if a.strip()]
     if not args.agent_counts or min(args.agent_counts) < 50:
         parser.error("--agents: give counts of at least 50 (Q3 lists 50 agents)")
@@ -457,6 +465,13 @@ def run_all(
         )
     if not args.no_memory:
         results["memory"] = bench.memory(reference, end)
+    if args.throughput_workers:
+        bench.step(f"Q1 throughput, {reference:,} agents, workers {args.throughput_workers}", None)
+        ds = simulate(reference, args.hours, end)
+        counts = [int(n) for n in args.throughput_workers.split(",")]
+        results["throughput"] = throughput.run(
+            ds, counts, args.throughput_clients, args.throughput_seconds, bench.workdir
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
