@@ -85,6 +85,7 @@ class Supervisor:
         self.stopping_since: float | None = None
         self.failed = False
         self.announced = False
+        self.stopped_by: int | None = None
 
     def _spawn(self, index: int) -> _Worker:
         assert self.sock is not None
@@ -123,7 +124,8 @@ class Supervisor:
             log.error("stopped; worker exit codes %s", codes)
             return 1
         log.info("stopped: all %d workers exited cleanly", self.count)
-        return 0
+        # As a single server: 130 after Ctrl-C.
+        return 130 if self.stopped_by == signal.SIGINT else 0
 
     def _alive(self) -> list[_Worker]:
         return [w for w in self.workers if w.process.exitcode is None]
@@ -151,6 +153,7 @@ class Supervisor:
         while self.signals:
             sig = self.signals.pop(0)
             if self.stopping_since is None:
+                self.stopped_by = sig
                 self._stop(f"received {signal.Signals(sig).name}")
             elif sig == signal.SIGINT:
                 log.info("received SIGINT again: workers stop without waiting")
@@ -165,6 +168,12 @@ class Supervisor:
                 try:
                     _, worker.pid = worker.conn.recv()
                     worker.ready = True
+                    log.info(
+                        "worker %d ready (pid %s)",
+                        worker.index,
+                        worker.pid,
+                        extra={"worker_index": worker.index, "pid": worker.pid},
+                    )
                 except (EOFError, OSError):
                     worker.conn_open = False
         if not self.announced and all(w.ready for w in self.workers):

@@ -10,7 +10,9 @@ worker; `X-Served-By` (the worker's pid) says which one answered.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,11 +26,13 @@ from tests.e2e.conftest import (
     STARTUP_TIMEOUT_S,
     ManagedProcess,
     activity_url,
+    cli_env,
     create_keys,
     events_url,
     free_port,
     now_ms,
     oauth,
+    run_cli,
     sqlite_url,
 )
 from tests.e2e.test_shutdown import HalfThenRest, batch_body, post_in_thread, wait_until_refused
@@ -207,3 +211,58 @@ def test_each_scrape_names_the_worker_that_answered(workers: Workers) -> None:
         if len(seen) == WORKERS:
             return
     pytest.fail(f"only workers {sorted(seen)} of {workers.pids} answered")
+
+
+def test_bad_worker_setups_fail_with_one_clear_line(tmp_path: Path) -> None:
+    port = str(free_port())
+    memory = run_cli("serve", "--port", port, "--db", ":memory:", "--workers", "2", cwd=tmp_path)
+    zero = run_cli("serve", "--port", port, "--workers", "0", cwd=tmp_path)
+    bad_env = run_cli(
+        "serve", "--port", port, cwd=tmp_path, env=cli_env(AGENTACTIVITY_WORKERS="many")
+    )
+    assert (memory.returncode, zero.returncode, bad_env.returncode) == (1, 2, 2)
+    assert "in-memory SQLite database belongs to one process" in memory.stderr, memory.stderr
+    assert "--workers" in zero.stderr, zero.stderr
+    assert "AGENTACTIVITY_WORKERS='many'" in bad_env.stderr, bad_env.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = str(taken.getsockname()[1])
+        result = run_cli(
+            "serve",
+            "--port",
+            busy,
+            "--db",
+            sqlite_url(tmp_path / "x.db"),
+            "--workers",
+            "2",
+            cwd=tmp_path,
+        )
+    assert result.returncode == 1, result
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and f"cannot listen on 127.0.0.1:{busy}" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_worker_that_dies_is_replaced_and_ctrl_c_stops_all(tmp_path: Path) -> None:
+    server = Workers(sqlite_url(tmp_path / "replace.db"), tmp_path)
+    keys = create_keys(server.db_url, ACCOUNT, cwd=tmp_path)
+    to = now_ms()
+    ingest(server, keys, [{"type": "state", "agentId": "7", "time": to - MIN, "state": "ONLINE"}])
+    victim = server.pids[1]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S * 3
+    replacement = None
+    while replacement is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        ready = [r for r in server.log_lines() if r.get("worker_index") == 1 and "pid" in r]
+        replacement = next((r["pid"] for r in ready if r["pid"] != victim), None)
+    assert replacement is not None, server.output()
+    pids = sorted({*server.pids, replacement} - {victim})
+    bodies = answers_of_every_worker(server, keys, to)
+    assert sorted(bodies) == pids, (bodies.keys(), pids)
+    assert len(set(bodies.values())) == 1
+    assert online_seconds(next(iter(bodies.values())), "7") == 60
+
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=EXIT_TIMEOUT_S) == 130, server.output()
