@@ -24,6 +24,10 @@ from agentactivity.store.migrations import Migration
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
 LOOKUP_CHUNK = 500
 
+# Pages of WAL (4 KB each by default) after which a commit checkpoints; SQLite's is 1000.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+
 # How long to wait for a lock another process holds before giving up.
 BUSY_TIMEOUT_S = 5.0
 
@@ -164,6 +168,13 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before we answer, even across power loss.
             self._db.execute("PRAGMA synchronous=FULL")
+            # Checkpoint (copy the WAL into the database file, fsync both) every ~40 MB of
+            # WAL instead of SQLite's ~4 MB: the index pages a batch dirties are mostly the
+            # ones the next batches dirty again, so fewer checkpoints write far fewer pages.
+            # Durability is the WAL's fsync at each commit, unchanged. The WAL file is cut
+            # back to 64 MB after a checkpoint if a long read made it grow further.
+            self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
             self._db.execute("PRAGMA foreign_keys=ON")
             if auto_migrate:
                 migrations.migrate(self)
