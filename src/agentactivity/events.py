@@ -148,8 +148,62 @@ def _forbid(obj: dict[str, Any], fields: tuple[str, ...], type_: str) -> None:
             raise EventError(f"{field} is not allowed on a {type_} event")
 
 
+def _well_formed(obj: Any, bounds: TimeBounds) -> Event | None:
+    """The usual event (eventId given, plain JSON types) checked in one pass, else None.
+
+    It accepts exactly what the full checks of `parse_event` accept for these shapes, and
+    leaves everything else (a problem to name, an id to derive, `5.0` for 5) to them."""
+    if type(obj) is not dict:
+        return None
+    get = obj.get
+    time, agent, event_id = get("time"), get("agentId"), get("eventId")
+    if type(time) is not int or not bounds.oldest <= time <= bounds.newest:
+        return None
+    if type(event_id) is not str or not 1 <= len(event_id) <= MAX_EVENT_ID_LEN:
+        return None
+    if type(agent) is str and 0 < len(agent) <= 18 and agent.isascii() and agent.isdigit():
+        agent_id = int(agent)
+    elif type(agent) is int:
+        agent_id = agent
+    else:
+        return None
+    if not 1 <= agent_id <= MAX_AGENT_ID:
+        return None
+    type_ = get("type")
+    if type_ == "state":
+        state, reason = get("state"), get("reasonId")
+        if state not in STATES or get("chatId") is not None or get("maxChats") is not None:
+            return None
+        if reason is not None and (
+            state != "AWAY" or type(reason) is not str or not 1 <= len(reason) <= MAX_REASON_ID_LEN
+        ):
+            return None
+        return Event(type_, agent_id, time, event_id, state, reason)
+    if type_ == "chat_start" or type_ == "chat_end":
+        chat = get("chatId")
+        if type(chat) is not str or not 1 <= len(chat) <= MAX_CHAT_ID_LEN:
+            return None
+        if get("state") is not None or get("reasonId") is not None or get("maxChats") is not None:
+            return None
+        return Event(type_, agent_id, time, event_id, chat_id=chat)
+    if type_ == "max_chats":
+        limit = get("maxChats")
+        if type(limit) is not int or not 0 <= limit <= MAX_CHATS_LIMIT:
+            return None
+        if get("state") is not None or get("reasonId") is not None or get("chatId") is not None:
+            return None
+        return Event(type_, agent_id, time, event_id, max_chats=limit)
+    return None
+
+
 def parse_event(obj: Any, bounds: TimeBounds) -> Event:
     """Validate one decoded JSON value into an Event, or raise EventError."""
+    # Most events are well formed: one quick pass; anything else gets the full checks.
+    return _well_formed(obj, bounds) or checked_event(obj, bounds)
+
+
+def checked_event(obj: Any, bounds: TimeBounds) -> Event:
+    """Every rule, one at a time, each failure named: the reference for `_well_formed`."""
     if not isinstance(obj, dict):
         raise EventError("each event must be a JSON object")
     type_ = obj.get("type")
