@@ -244,6 +244,24 @@ def test_bad_worker_setups_fail_with_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_the_shutdown_timeout_bounds_the_wait_of_every_worker(tmp_path: Path) -> None:
+    server = Workers(sqlite_url(tmp_path / "bound.db"), tmp_path, "--shutdown-timeout", "1")
+    keys = create_keys(server.db_url, ACCOUNT, "ingest", cwd=tmp_path)
+    body = HalfThenRest(batch_body())
+    thread, outcome = post_in_thread(events_url(server.base_url, ACCOUNT), keys, body)
+    assert body.first_sent.wait(10), "the client never sent the first half of the body"
+    time.sleep(0.5)
+
+    sent = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    # The body never completes: its worker gives up on it after about 1 s.
+    assert server.proc.wait(timeout=EXIT_TIMEOUT_S) == 0, server.output()
+    assert time.monotonic() - sent < 10, "the workers did not stop at the shutdown timeout"
+    body.release.set()
+    thread.join(EXIT_TIMEOUT_S)
+    assert "response" not in outcome or outcome["response"].status_code != 200, outcome
+
+
 def test_a_worker_that_dies_is_replaced_and_ctrl_c_stops_all(tmp_path: Path) -> None:
     server = Workers(sqlite_url(tmp_path / "replace.db"), tmp_path)
     keys = create_keys(server.db_url, ACCOUNT, cwd=tmp_path)
