@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.cli_db import db_app
 from agentactivity.cli_transfer import register as register_transfer
-from agentactivity.credentials import SCOPES, new_credentials
+from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
 from agentactivity.logs import setup_logging
 from agentactivity.service import ActivityService
 from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
@@ -216,7 +216,8 @@ def keys_create(
         list[str] | None,
         typer.Option(
             "--scope",
-            help="read (queries) and/or ingest (events); repeat for both. Default: both.",
+            help="read (queries), ingest (events) and/or admin (changing status reasons); "
+            "repeat for several. Default: read and ingest.",
             show_default=False,
         ),
     ] = None,
@@ -231,7 +232,7 @@ def keys_create(
     """
     if not ACCOUNT_ID.fullmatch(account):
         raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
-    scopes = tuple(dict.fromkeys(scope or SCOPES))
+    scopes = tuple(dict.fromkeys(scope or DEFAULT_SCOPES))
     for name in scopes:
         if name not in SCOPES:
             raise fail(f"--scope {name!r}: choose from {', '.join(SCOPES)}", 2)

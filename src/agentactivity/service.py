@@ -11,7 +11,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ import orjson
 from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
+from agentactivity.reason_names import ReasonNames
 from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
 
@@ -37,6 +38,7 @@ class ActivityService:
         self.clock = clock
         self.engine = Engine(settings.state_names)
         self._catch_up_lock = threading.Lock()
+        self._reason_names = ReasonNames(store)
         # Events this process stored / found already stored, for the metrics.
         self._ingest_lock = threading.Lock()
         self._accepted = 0
@@ -157,4 +159,16 @@ class ActivityService:
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
         window_start = as_of - self.settings.retention_ms
-        return self.engine.current_state(account_id, agent_ids, as_of, window_start)
+        answer = self.engine.current_state(account_id, agent_ids, as_of, window_start)
+        self.name_reasons(account_id, answer["agents"])
+        return answer
+
+    def reason_names(self, account_id: str) -> Mapping[str, str]:
+        """{reasonId: text} from the account's status reasons (deleted ones included),
+        as of the store's current revision of them."""
+        return self._reason_names.names(account_id)
+
+    def name_reasons(self, account_id: str, agents: Mapping[str, dict[str, Any]]) -> None:
+        """Fill `reasonName` in agent-state objects ({agentId: object}) from their
+        `reasonId`: the one place every producer of such objects names reasons."""
+        self._reason_names.name(account_id, agents)

@@ -18,6 +18,7 @@ from agentactivity.api.nonces import RedisNonceStore
 from agentactivity.api.observability import Metrics, instrument
 from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
 from agentactivity.api.ratelimit import RateLimiter
+from agentactivity.api.reasons import REASON_PATH, REASONS_PATH, ReasonHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.routes import Handlers
 from agentactivity.service import ActivityService
@@ -85,6 +86,11 @@ def create_app(
             methods=["GET"],
         ),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
+    ]
+    reasons = ReasonHandlers(handlers)
+    routes += [
+        Route(REASONS_PATH, reasons.collection, methods=["GET", "POST"]),
+        Route(REASON_PATH, reasons.item, methods=["PUT", "POST", "DELETE"]),
     ]
     # Operations (no authentication): liveness, readiness, Prometheus metrics.
     metrics = Metrics(service)

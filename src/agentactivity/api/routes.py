@@ -25,7 +25,7 @@ from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-DISCOVERABLE_SERVICES = ("leDataReporting",)
+DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -51,7 +51,7 @@ class Handlers:
         self.limiter = limiter or RateLimiter.from_settings(service.settings)
 
     def _authenticate(
-        self, request: Request, body: bytes, account_id: str, scope: str
+        self, request: Request, body: bytes, account_id: str, scope: str | tuple[str, ...]
     ) -> Credentials:
         try:
             credentials = self.verifier.authenticate(

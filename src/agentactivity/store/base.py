@@ -10,6 +10,7 @@ from typing import Protocol
 
 from agentactivity.credentials import Credentials
 from agentactivity.events import Event
+from agentactivity.store.reasons import ReasonCollections
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,9 @@ class StoreBusyError(StoreError):
 
 
 class Store(Protocol):
+    # The accounts' status reasons (store/reasons.py).
+    reasons: ReasonCollections
+
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""
         ...

@@ -20,6 +20,7 @@ from agentactivity.store.base import (
     number_new_events,
 )
 from agentactivity.store.migrations import Migration
+from agentactivity.store.reasons_sqlite import sqlite_reasons
 
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
 LOOKUP_CHUNK = 500
@@ -152,6 +153,7 @@ class SQLiteStore:
             check_header(path)
         self._lock = threading.Lock()
         self._path = path
+        self.reasons = sqlite_reasons(self)
         self.where = repr(path)
         try:
             self._db = sqlite3.connect(

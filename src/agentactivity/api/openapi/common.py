@@ -14,7 +14,7 @@ EVENTS_PATH = "/api/account/{accountId}/events"
 ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
 DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
 STATE_PATH = "/api/account/{accountId}/agents/state"
-DISCOVERABLE_SERVICES = ("leDataReporting",)
+DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 NDJSON = "application/x-ndjson"
 
 JSONObject = dict[str, Any]

@@ -236,7 +236,9 @@ def _discovery() -> JSONObject:
                     "name": "serviceName",
                     "in": "path",
                     "required": True,
-                    "description": "Only `leDataReporting` is served; other names are 404.",
+                    "description": "`leDataReporting` (Agent Activity), "
+                    "`accountConfigReadOnly` and `accountConfigReadWrite` (status reasons) "
+                    "are served; other names are 404.",
                     "schema": {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
                 },
                 {
