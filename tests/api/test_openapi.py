@@ -28,6 +28,7 @@ from agentactivity.api.openapi import (
     integer_range_pattern,
 )
 from agentactivity.api.ratelimit import RateLimiter
+from agentactivity.api.reasons import REASON_PATH, REASONS_PATH
 from agentactivity.engine import StateNames
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
 from agentactivity.service import ActivityService
@@ -128,7 +129,7 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     assert scheme["name"] == "Authorization" and "OAuth 1.0a" in scheme["description"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            protected = path in (EVENTS_PATH, ACTIVITY_PATH, STATE_PATH)
+            protected = path in (EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, REASONS_PATH, REASON_PATH)
             assert operation["security"] == ([{"OAuth1": []}] if protected else []), (path, method)
             if protected:
                 assert {"401", "403"} <= set(operation["responses"]), (path, method)
@@ -207,7 +208,9 @@ def test_every_route_is_documented_and_every_documented_operation_exists(
 
 def test_optional_paths_are_documented_only_when_served() -> None:
     paths = build_openapi(Settings(), paths=[])["paths"]
-    assert set(paths) == {EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, DISCOVERY_PATH}
+    assert set(paths) == {
+        *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, DISCOVERY_PATH, REASONS_PATH, REASON_PATH)
+    }
     assert OPENAPI_PATH in build_openapi(Settings())["paths"]
 
 

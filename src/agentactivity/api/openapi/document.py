@@ -21,6 +21,7 @@ from agentactivity.api.openapi.common import (
     _json,
 )
 from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
+from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
 from agentactivity.api.openapi.schemas import _schemas, _state_schemas
 from agentactivity.settings import Settings
 
@@ -143,6 +144,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         ACTIVITY_PATH: _activity(settings),
         STATE_PATH: _agent_state(settings),
         DISCOVERY_PATH: _discovery(),
+        **reason_paths(settings),
     }
     optional = {
         "/healthz": _healthz,
@@ -176,7 +178,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": {**_schemas(settings), **_state_schemas()},
+            "schemas": {**_schemas(settings), **_state_schemas(), **reason_schemas()},
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",
