@@ -91,6 +91,29 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
             assert abs(entries[3]["value"]["total"] - parts) <= 2, agent
             assert entries[3]["value"]["total"] <= 1440 * 60, agent
 
+        # The simulator's Away reasons are named: the demo created them as status
+        # reasons, and every reason id in the figures and the state is one of theirs.
+        reasons = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/configuration/le-agents/status-reasons",
+            auth=oauth(creds),
+            timeout=30,
+        )
+        assert reasons.status_code == 200, reasons.text
+        names = {str(item["id"]): item["text"] for item in reasons.json()}
+        assert sorted(names.values()) == ["Coaching", "Lunch", "Meeting", "Training"]
+        used = {r["id"] for entries in per_agent.values() for r in entries[2]["reasons"]}
+        assert used and used <= set(names), (used, names)
+        states = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/agents/state",
+            params={"agentIds": "all"},
+            auth=oauth(creds),
+            timeout=30,
+        )
+        assert states.status_code == 200, states.text
+        for agent in states.json()["agents"].values():
+            reason_id = agent["reasonId"]
+            assert agent["reasonName"] == (None if reason_id is None else names[reason_id])
+
         # The README's next step works at once with the written file.
         result = run_cli(
             "query", "--credentials", str(creds_path), "--timeframe", "60", cwd=tmp_path
