@@ -23,6 +23,7 @@ def sqlite_reasons(store: SQLiteStore) -> ReasonCollections:
         try:
             yield
         except sqlite3.OperationalError as exc:
+            # Here, not at the top: store/sqlite.py imports this module.
             from agentactivity.store.sqlite import BUSY_TIMEOUT_S, _is_locked
 
             if _is_locked(exc):
