@@ -8,6 +8,7 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -141,7 +142,16 @@ def _run_server(app: Starlette, host: str, port: int, log_level: str, shutdown_s
         http="h11",
         h11_max_incomplete_event_size=_head_limit(app),
     )
-    server = uvicorn.Server(config)
+    streams = getattr(app.state, "streams", None)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # uvicorn waits for requests in flight; live streams never end by themselves.
+            if streams is not None:
+                streams.close_all()
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
     # uvicorn handles SIGTERM while it serves, then raises it again to the handler found
     # before it started: with the default one the process would die by the signal instead
     # of returning here to close the store and exit 0.

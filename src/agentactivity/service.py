@@ -18,6 +18,7 @@ import orjson
 
 from agentactivity.engine import Engine
 from agentactivity.events import Event
+from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
 from agentactivity.reason_names import ReasonNames
 from agentactivity.settings import Settings
@@ -43,6 +44,9 @@ class ActivityService:
         self._ingest_lock = threading.Lock()
         self._accepted = 0
         self._duplicates = 0
+        # Changes of agents' current state, for the live stream (fed under the catch-up
+        # lock, so in the order events reach the engine).
+        self.feed = ChangeFeed(settings.stream_log_size)
 
     def load(self) -> int:
         """Rebuild the engine from the store; returns the number of events read."""
@@ -65,9 +69,23 @@ class ActivityService:
             batch = self.store.read_after(account_id, after)
             if not batch:
                 return read
-            self.engine.apply(account_id, batch)
+            self._apply(account_id, batch)
             after = batch[-1][0]
             read += len(batch)
+
+    def _apply(
+        self, account_id: str, batch: list[tuple[int, Event]] | tuple[tuple[int, Event], ...]
+    ) -> None:
+        """Every event reaches the engine here (catch-up lock held): the change feed
+        publishes what it changed before the ingest that stored it is acknowledged."""
+        self.engine.apply(account_id, batch)
+        self.feed.applied(
+            account_id,
+            batch,
+            self.clock(),
+            self._evaluator(account_id),
+            self.engine.last_seq(account_id),
+        )
 
     def prune(self) -> int:
         """Forget, in the store and the engine, events before the retention window that
@@ -107,7 +125,7 @@ class ActivityService:
             # otherwise (another writer came between) the engine reads from the store.
             first_seq = result.last_seq - len(result.stored) + 1
             if result.stored and self.engine.last_seq(account_id) == first_seq - 1:
-                self.engine.apply(account_id, result.stored)
+                self._apply(account_id, result.stored)
             if self.engine.last_seq(account_id) < result.last_seq:
                 self._catch_up_locked(account_id)
         return result
@@ -158,6 +176,20 @@ class ActivityService:
         """SPEC section 7's current state at `as_of` (epoch ms), after catching up."""
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
+        return self._state_body(account_id, agent_ids, as_of)
+
+    def current_states(self, as_of: int) -> dict[str, dict[str, Any]]:
+        """Every stored account's current-state listing at `as_of` as the engine has it
+        (no catch-up: for the metrics, read at every scrape)."""
+        return {
+            account_id: self._state_body(account_id, None, as_of)["agents"]
+            for account_id in self.store.account_ids()
+        }
+
+    def _state_body(
+        self, account_id: str, agent_ids: tuple[int, ...] | None, as_of: int
+    ) -> dict[str, Any]:
+        """The one place state objects are made, for the listing and the stream alike."""
         window_start = as_of - self.settings.retention_ms
         answer = self.engine.current_state(account_id, agent_ids, as_of, window_start)
         self.name_reasons(account_id, answer["agents"])
@@ -172,3 +204,47 @@ class ActivityService:
         """Fill `reasonName` in agent-state objects ({agentId: object}) from their
         `reasonId`: the one place every producer of such objects names reasons."""
         self._reason_names.name(account_id, agents)
+
+    def _evaluator(self, account_id: str) -> Evaluate:
+        def evaluate(agent_ids: tuple[int, ...] | None, as_of: int) -> dict[str, Any]:
+            agents: dict[str, Any] = self._state_body(account_id, agent_ids, as_of)["agents"]
+            return agents
+
+        return evaluate
+
+    # --- the live stream -----------------------------------------------------------------
+
+    def sync_feed(self, account_id: str) -> None:
+        """Apply events other processes stored and publish changes that came due (the
+        streams of an account call this every poll interval)."""
+        with self._catch_up_lock:
+            self._sync_feed_locked(account_id)
+
+    def _sync_feed_locked(self, account_id: str) -> None:
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            self._catch_up_locked(account_id)
+        self.feed.run_due(
+            account_id,
+            self.clock(),
+            self._evaluator(account_id),
+            self.engine.last_seq(account_id),
+        )
+
+    def open_feed(
+        self,
+        account_id: str,
+        last_event_id: int | None,
+        agent_ids: tuple[int, ...] | None = None,
+    ) -> FeedStart:
+        """Where a stream of the account starts: in step with the store first, then a
+        resume after `last_event_id` or a snapshot (see feed.ChangeFeed.start)."""
+        with self._catch_up_lock:
+            self._sync_feed_locked(account_id)
+            return self.feed.start(
+                account_id,
+                last_event_id,
+                self.clock(),
+                self._evaluator(account_id),
+                self.engine.last_seq(account_id),
+                agent_ids,
+            )

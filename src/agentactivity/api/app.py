@@ -21,6 +21,8 @@ from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.reasons import REASON_PATH, REASONS_PATH, ReasonHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.routes import Handlers
+from agentactivity.api.state_metrics import LiveStateCollector
+from agentactivity.api.stream import StreamHandler, StreamHub
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
 
@@ -72,6 +74,8 @@ def create_app(
     # servers), else in this process's memory; requests in progress are counted per process.
     limiter = limiter or RateLimiter.from_settings(service.settings)
     handlers = Handlers(service, verifier, limiter)
+    # Live state streams: bounded per account, all ended at shutdown (app.state.streams).
+    streams = StreamHub(service.settings.max_streams_per_account)
     routes = [
         Route("/api/account/{accountId}/events", handlers.ingest, methods=["POST"]),
         Route(
@@ -80,6 +84,11 @@ def create_app(
             methods=["GET", "POST"],
         ),
         Route("/api/account/{accountId}/agents/state", handlers.agent_state, methods=["GET"]),
+        Route(
+            "/api/account/{accountId}/agents/state/stream",
+            StreamHandler(service, handlers._authenticate, streams).handle,
+            methods=["GET"],
+        ),
         Route(
             "/api/account/{accountId}/service/{serviceName}/baseURI.json",
             handlers.discovery,
@@ -94,6 +103,7 @@ def create_app(
     ]
     # Operations (no authentication): liveness, readiness, Prometheus metrics.
     metrics = Metrics(service)
+    metrics.registry.register(LiveStateCollector(service, streams))
     operations = OperationsHandlers(
         service, metrics, ping_shared_state=shared_state.ping if shared_state else None
     )
@@ -121,6 +131,7 @@ def create_app(
     )
     app.state.service = service
     app.state.metrics = metrics
+    app.state.streams = streams
     # Request ids, metrics and access log around everything, 500 answers included.
     instrument(app, metrics)
     return app
