@@ -24,6 +24,7 @@ from agentactivity.api.openapi import (
     NDJSON,
     OPENAPI_PATH,
     STATE_PATH,
+    STREAM_PATH,
     build_openapi,
     integer_range_pattern,
 )
@@ -129,7 +130,9 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     assert scheme["name"] == "Authorization" and "OAuth 1.0a" in scheme["description"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            protected = path in (EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, REASONS_PATH, REASON_PATH)
+            protected = path in (
+                *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, REASONS_PATH, REASON_PATH)
+            )
             assert operation["security"] == ([{"OAuth1": []}] if protected else []), (path, method)
             if protected:
                 assert {"401", "403"} <= set(operation["responses"]), (path, method)
@@ -209,7 +212,8 @@ def test_every_route_is_documented_and_every_documented_operation_exists(
 def test_optional_paths_are_documented_only_when_served() -> None:
     paths = build_openapi(Settings(), paths=[])["paths"]
     assert set(paths) == {
-        *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, DISCOVERY_PATH, REASONS_PATH, REASON_PATH)
+        *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, DISCOVERY_PATH),
+        *(REASONS_PATH, REASON_PATH),
     }
     assert OPENAPI_PATH in build_openapi(Settings())["paths"]
 

@@ -23,6 +23,7 @@ from agentactivity.api.openapi.common import (
 from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
 from agentactivity.api.openapi.schemas import _schemas, _state_schemas
+from agentactivity.api.openapi.stream import STREAM_PATH, _agent_state_stream
 from agentactivity.settings import Settings
 
 
@@ -143,6 +144,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         EVENTS_PATH: _ingest(settings),
         ACTIVITY_PATH: _activity(settings),
         STATE_PATH: _agent_state(settings),
+        STREAM_PATH: _agent_state_stream(settings),
         DISCOVERY_PATH: _discovery(),
         **reason_paths(settings),
     }
