@@ -52,10 +52,6 @@ class FeedStart:
     snapshot_id: int
 
 
-class ResumeAheadError(ValueError):
-    """The client asked to resume after a sequence the account has not reached."""
-
-
 @dataclass
 class _AccountFeed:
     published: dict[int, dict[str, Any]]
@@ -171,12 +167,9 @@ class ChangeFeed:
     ) -> FeedStart:
         """Begin a stream at `now`, the feed being in step with the engine (`watermark`
         is the account's last applied sequence). Resumes after `last_event_id` when the
-        log allows it, else starts with a snapshot of the asked agents."""
-        if last_event_id is not None and last_event_id > watermark:
-            raise ResumeAheadError(
-                f"Last-Event-ID {last_event_id} is ahead of the account's last event "
-                f"sequence {watermark}"
-            )
+        log allows it, else starts with a snapshot of the asked agents (also when the id
+        is ahead of the store: the client's state comes from a history the store no
+        longer has, e.g. a database restored from a backup)."""
         with self._lock:
             feed = self._accounts.get(account_id)
             if feed is None:
@@ -185,15 +178,15 @@ class ChangeFeed:
                 everyone = evaluate(None, now)
                 baseline = {int(agent): state for agent, state in everyone.items()}
                 feed = self._accounts[account_id] = _AccountFeed(baseline, watermark + 1)
-            if last_event_id is not None and self._resumable(feed, last_event_id):
+            if last_event_id is not None and self._resumable(feed, last_event_id, watermark):
                 position = feed.first_pos + bisect.bisect_right(feed.ids, last_event_id)
                 return FeedStart(position, None, watermark)
             snapshot = {"asOf": now, "agents": evaluate(agent_ids, now)}
             return FeedStart(feed.end, snapshot, watermark)
 
     @staticmethod
-    def _resumable(feed: _AccountFeed, last_event_id: int) -> bool:
-        if last_event_id < feed.floor:
+    def _resumable(feed: _AccountFeed, last_event_id: int, watermark: int) -> bool:
+        if not feed.floor <= last_event_id <= watermark:
             return False
         # The entries with this id: a timed one may or may not have reached the client.
         lo = bisect.bisect_left(feed.ids, last_event_id)

@@ -51,9 +51,6 @@ def test_unsigned_and_foreign_and_unscoped_requests_are_refused(
         ({"lastEventId": "9" * 30}, {}, ["lastEventId"]),
         ({}, {"Last-Event-ID": "abc"}, ["Last-Event-ID"]),
         ({}, {"Last-Event-ID": "99999999999999999999"}, ["Last-Event-ID"]),
-        # Ahead of the account's last sequence (nothing is stored yet).
-        ({}, {"Last-Event-ID": "5"}, ["Last-Event-ID", "ahead"]),
-        ({"lastEventId": "3"}, {}, ["Last-Event-ID", "ahead"]),
     ],
 )
 def test_bad_parameters_are_refused_naming_them(

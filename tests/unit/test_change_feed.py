@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from agentactivity.events import Event, TimeBounds, parse_batch
-from agentactivity.feed import Change, FeedStart, ResumeAheadError
+from agentactivity.feed import Change, FeedStart
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
 from agentactivity.store import SQLiteStore
@@ -187,10 +185,15 @@ def test_resume_after_an_id_gets_exactly_the_later_changes(
 _STATES = ["AWAY", "ONLINE", "BACK_SOON", "OFFLINE", "ONLINE"]
 
 
-def test_resume_ahead_of_the_store_is_refused(service: ActivityService, clock: FakeClock) -> None:
+def test_resume_ahead_of_the_store_gets_a_snapshot(
+    service: ActivityService, clock: FakeClock
+) -> None:
+    Listener(service)
     seq = ingest(service, state(1, clock.now, "ONLINE"))
-    with pytest.raises(ResumeAheadError, match="Last-Event-ID 2 is ahead .* sequence 1"):
-        service.open_feed(ACCOUNT, seq + 1)
+    assert Listener(service, seq).start.snapshot is None
+    ahead = Listener(service, seq + 1)  # e.g. the database was restored from a backup
+    assert ahead.start.snapshot == service.current_state(ACCOUNT, None, clock.now)
+    assert ahead.start.snapshot_id == seq
 
 
 def test_resume_from_before_the_log_gets_a_snapshot(clock: FakeClock) -> None:

@@ -26,7 +26,7 @@ from agentactivity.api.errors import ApiError
 from agentactivity.api.params import parse_agent_ids
 from agentactivity.api.routes import _account_id
 from agentactivity.credentials import Credentials
-from agentactivity.feed import Change, FeedStart, ResumeAheadError
+from agentactivity.feed import Change, FeedStart
 from agentactivity.service import ActivityService
 
 RETRY_MS = 3000
@@ -162,9 +162,6 @@ class StreamHandler:
                 )
             try:
                 return agent_ids, self.service.open_feed(account_id, last_event_id, agent_ids)
-            except ResumeAheadError as exc:
-                self.hub.release(account_id)
-                raise ApiError(400, str(exc)) from exc
             except BaseException:
                 self.hub.release(account_id)
                 raise
