@@ -90,16 +90,19 @@ class ChangeFeed:
         remember future-dated ones to re-evaluate when their time comes."""
         with self._lock:
             future = self._future.setdefault(account_id, [])
+            feed = self._accounts.get(account_id)
+            if feed is None:  # nobody listens: only remember what is yet to happen
+                for item in [(e.time, e.agent_id) for _, e in batch if e.time > now]:
+                    heapq.heappush(future, item)
+                self._pop_due(future, now)
+                return
             effective: dict[int, int] = {}
             for seq, event in batch:
                 if event.time > now:
                     heapq.heappush(future, (event.time, event.agent_id))
                 else:
                     effective[event.agent_id] = seq
-            feed = self._accounts.get(account_id)
             due = self._pop_due(future, now)
-            if feed is None:
-                return
             causes = {agent: watermark for agent in due}
             causes.update(effective)
             self._publish(feed, causes, now, evaluate, timed=set(due) - set(effective))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,9 @@ from starlette.testclient import TestClient
 
 from agentactivity.api.app import create_app
 from agentactivity.credentials import Credentials
+from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
+from agentactivity.settings import Settings, SettingsError
 from tests.api.conftest import BASE_URL, assert_error, client_for, ingest, state
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, FakeClock, OAuth1Auth, make_credentials
 
@@ -298,3 +301,67 @@ def test_keep_alive_after_silence(
         await asyncio.wait_for(task, 5)
 
     asyncio.run(scenario())
+
+
+def test_a_reader_behind_the_log_gets_a_new_snapshot(
+    make_service: Callable[..., ActivityService], service: ActivityService, clock: FakeClock
+) -> None:
+    service = make_service(service, stream_log_size=2)
+    credentials = make_credentials(service, ACCOUNT, ("read",))
+    app = create_app(service)
+    bounds = TimeBounds.around(clock.now, service.settings.retention_ms)
+
+    async def scenario() -> None:
+        stream = AsgiStream(app, credentials)
+        task = stream.start()
+        await stream.until(lambda body: b"event: snapshot" in body)
+        # Five changes while the stream cannot run (this blocks its event loop): the
+        # log keeps two, so the stream has missed some and starts over.
+        for i in range(5):
+            events, _ = parse_batch([state(i + 1, clock.now - 10, "ONLINE")], bounds)
+            service.ingest(ACCOUNT, events)
+        await stream.until(lambda body: body.count(b"event: snapshot") == 2)
+        snapshots = _events(stream, "snapshot")
+        assert _events(stream, "agent") == []
+        assert snapshots[1]["id"] == "5"
+        assert orjson.loads(snapshots[1]["data"]) == service.current_state(ACCOUNT, None, clock.now)
+        stream.gone.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_stream_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTACTIVITY_MAX_STREAMS_PER_ACCOUNT", "4")
+    monkeypatch.setenv("AGENTACTIVITY_STREAM_HEARTBEAT_SECONDS", "2.5")
+    monkeypatch.setenv("AGENTACTIVITY_STREAM_POLL_SECONDS", "0.1")
+    monkeypatch.setenv("AGENTACTIVITY_STREAM_LOG_SIZE", "50")
+    settings = Settings.from_env()
+    assert (
+        settings.max_streams_per_account,
+        settings.stream_heartbeat_seconds,
+        settings.stream_poll_seconds,
+        settings.stream_log_size,
+    ) == (4, 2.5, 0.1, 50)
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "name"),
+    [
+        ("AGENTACTIVITY_MAX_STREAMS_PER_ACCOUNT", "0", "max_streams_per_account"),
+        ("AGENTACTIVITY_STREAM_LOG_SIZE", "0", "stream_log_size"),
+        ("AGENTACTIVITY_STREAM_HEARTBEAT_SECONDS", "0", "stream_heartbeat_seconds"),
+        ("AGENTACTIVITY_STREAM_POLL_SECONDS", "-1", "stream_poll_seconds"),
+        ("AGENTACTIVITY_STREAM_POLL_SECONDS", "7200", "stream_poll_seconds"),
+        ("AGENTACTIVITY_STREAM_LOG_SIZE", "many", "AGENTACTIVITY_STREAM_LOG_SIZE"),
+    ],
+)
+def test_bad_stream_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str, name: str
+) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env()
