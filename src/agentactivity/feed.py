@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentactivity.events import Event
+
+log = logging.getLogger("agentactivity.feed")
 
 # (agent ids or None for all, as_of ms) -> {"agentId": object} as SPEC section 7 lists them.
 Evaluate = Callable[[tuple[int, ...] | None, int], dict[str, dict[str, Any]]]
@@ -155,7 +158,10 @@ class ChangeFeed:
             feed.floor = max(feed.floor, dropped.id + dropped.timed)
         if published:
             for wake in list(feed.listeners):
-                wake()
+                try:
+                    wake()
+                except Exception:  # a listener's trouble must never fail an ingest
+                    log.exception("change feed: waking a stream failed")
 
     # --- used by streams -----------------------------------------------------------------
 

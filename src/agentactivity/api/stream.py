@@ -185,7 +185,10 @@ class StreamHandler:
         woken = asyncio.Event()
 
         def wake() -> None:
-            loop.call_soon_threadsafe(woken.set)
+            try:
+                loop.call_soon_threadsafe(woken.set)
+            except RuntimeError:  # the loop is closed: this stream is over anyway
+                pass
 
         feed.listen(account_id, wake)
         try:

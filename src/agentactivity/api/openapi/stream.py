@@ -52,7 +52,8 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
                     "required": False,
                     "description": "Resume after this event sequence, for clients that "
                     "cannot set `Last-Event-ID` (the header wins when both are given). "
-                    "Ahead of the account's last sequence: 400.",
+                    "At most 2^63-1, else 400. Older than the changes kept, or ahead of "
+                    "the account's last sequence: the stream starts with a snapshot.",
                     "schema": {"anyOf": [_SEQUENCE_TEXT, _BLANK]},
                 },
                 {
@@ -60,7 +61,8 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
                     "in": "header",
                     "required": False,
                     "description": "The id of the last event received: the stream resumes "
-                    "with every change after it (what EventSource sends on reconnecting).",
+                    "with every change after it (what EventSource sends on reconnecting). "
+                    "At most 2^63-1, else 400.",
                     "schema": _SEQUENCE_TEXT,
                 },
             ],
