@@ -42,6 +42,8 @@ class Change:
     id: int
     agent_id: int
     state: dict[str, Any]
+    # Not caused by an event of its own (a future-dated event coming due, a reason
+    # renamed): its id is the last applied sequence, which may repeat.
     timed: bool = False
 
 
@@ -120,6 +122,15 @@ class ChangeFeed:
             due = self._pop_due(future, now)
             if due:
                 self._publish(feed, dict.fromkeys(due, watermark), now, evaluate, timed=due)
+
+    def reevaluate(self, account_id: str, now: int, evaluate: Evaluate, watermark: int) -> None:
+        """Publish every agent whose object changed without an event (reason names
+        renamed): "timed" changes like those of future-dated events."""
+        with self._lock:
+            feed = self._accounts.get(account_id)
+            if feed is not None and feed.published:
+                agents = set(feed.published)
+                self._publish(feed, dict.fromkeys(agents, watermark), now, evaluate, agents)
 
     @staticmethod
     def _pop_due(future: list[tuple[int, int]], now: int) -> set[int]:

@@ -47,6 +47,7 @@ class ActivityService:
         # Changes of agents' current state, for the live stream (fed under the catch-up
         # lock, so in the order events reach the engine).
         self.feed = ChangeFeed(settings.stream_log_size)
+        self._feed_revisions: dict[str, int] = {}  # reasons revision each feed last saw
 
     def load(self) -> int:
         """Rebuild the engine from the store; returns the number of events read."""
@@ -221,14 +222,18 @@ class ActivityService:
             self._sync_feed_locked(account_id)
 
     def _sync_feed_locked(self, account_id: str) -> None:
+        # Read before anything is evaluated: a rename racing with this sync is caught
+        # by the next one.
+        revision = self.store.reasons.revision(account_id)
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self._catch_up_locked(account_id)
-        self.feed.run_due(
-            account_id,
-            self.clock(),
-            self._evaluator(account_id),
-            self.engine.last_seq(account_id),
-        )
+        now, evaluate = self.clock(), self._evaluator(account_id)
+        watermark = self.engine.last_seq(account_id)
+        self.feed.run_due(account_id, now, evaluate, watermark)
+        if self._feed_revisions.get(account_id, revision) != revision:
+            # Reason names changed: objects of agents Away with a reason may read anew.
+            self.feed.reevaluate(account_id, now, evaluate, watermark)
+        self._feed_revisions[account_id] = revision
 
     def open_feed(
         self,

@@ -131,7 +131,8 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     for path, item in document["paths"].items():
         for method, operation in item.items():
             protected = path in (
-                *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, REASONS_PATH, REASON_PATH)
+                *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH),
+                *(REASONS_PATH, REASON_PATH),
             )
             assert operation["security"] == ([{"OAuth1": []}] if protected else []), (path, method)
             if protected:

@@ -7,6 +7,7 @@ from typing import Any
 
 from agentactivity.events import Event, TimeBounds, parse_batch
 from agentactivity.feed import Change, FeedStart
+from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
 from agentactivity.store import SQLiteStore
@@ -228,3 +229,27 @@ def test_resume_at_an_id_shared_with_a_timed_change_gets_a_snapshot(
     # A client at `seq` may or may not have seen the timed change: it gets the state.
     assert Listener(service, seq).start.snapshot is not None
     assert Listener(service, seq - 1).take() == [timed]
+
+
+def test_reason_names_are_in_the_objects_and_a_rename_is_published(
+    service: ActivityService, clock: FakeClock
+) -> None:
+    revision, _ = service.store.reasons.create(ACCOUNT, [ReasonFields("Lunch")])
+    ingest(service, state(1, clock.now - MINUTE, "AWAY", "1"), state(2, clock.now, "ONLINE"))
+    listener = Listener(service)
+    assert listener.start.snapshot is not None
+    assert listener.start.snapshot["agents"]["1"]["reasonName"] == "Lunch"
+    seq = ingest(service, state(3, clock.now, "AWAY", "1"))
+    (change,) = listener.take()
+    assert (change.agent_id, change.state["reasonName"]) == (3, "Lunch")
+
+    service.store.reasons.update(ACCOUNT, 1, ReasonFields("Long lunch"), revision)
+    service.sync_feed(ACCOUNT)  # what an open stream does every poll
+    changes = listener.take()
+    # The agents Away under that reason, and nobody else; marked as not caused by an event.
+    assert [(c.agent_id, c.id, c.timed) for c in changes] == [(1, seq, True), (3, seq, True)]
+    for change in changes:
+        assert change.state == now_state(service, change.agent_id)
+        assert change.state["reasonName"] == "Long lunch"
+    service.sync_feed(ACCOUNT)
+    assert listener.take() == []
