@@ -20,6 +20,7 @@ from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.cli_db import db_app
 from agentactivity.cli_transfer import register as register_transfer
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
+from agentactivity.dashboard.cli import register as register_dashboard
 from agentactivity.logs import setup_logging
 from agentactivity.service import ActivityService
 from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
@@ -45,6 +46,7 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 register_transfer(app)
+register_dashboard(app)
 
 err = Console(stderr=True)
 out = Console()
@@ -394,6 +396,7 @@ def demo(
     simulator = demo_mod.prepare(service, agents, 24, seed=1, console=err)
     base_url = f"http://{host}:{port}"
     demo_mod.write_credentials(service, credentials_file, base_url)
+    dashboard = demo_mod.dashboard_link(service, base_url)
     live_stop = threading.Event()
     live = threading.Thread(
         target=demo_mod.run_live,
@@ -406,8 +409,10 @@ def demo(
         f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
         f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
         f"  .venv/bin/agentactivity query --credentials {credentials_file} "
-        "--timeframe 60 --interval 15",
+        "--timeframe 60 --interval 15\n"
+        f"Dashboard (read-only link, valid 24 h): {dashboard}",
         soft_wrap=True,
+        highlight=False,
     )
     try:
         _run_server(create_app(service), host, port, log_level.value, shutdown_timeout)

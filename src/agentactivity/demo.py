@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from agentactivity.credentials import new_credentials
+from agentactivity.dashboard.cli import dashboard_url
+from agentactivity.dashboard.tokens import issue
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
@@ -59,6 +61,12 @@ def write_credentials(service: ActivityService, path: Path, base_url: str) -> di
     data = {**credentials.to_json(), "baseUrl": base_url}
     path.write_text(json.dumps(data, indent=2) + "\n")
     return data
+
+
+def dashboard_link(service: ActivityService, base_url: str) -> str:
+    """A read-only dashboard link to the demo account, valid for 24 h."""
+    token, _ = issue(service.store, DEMO_ACCOUNT, 24 * HOUR_MS, service.clock(), "demo")
+    return dashboard_url(base_url, token)
 
 
 def run_live(service: ActivityService, simulator: Simulator, stop: threading.Event) -> None:

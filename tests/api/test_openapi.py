@@ -30,6 +30,7 @@ from agentactivity.api.openapi import (
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.reasons import REASON_PATH, REASONS_PATH
+from agentactivity.dashboard.page import FILES as DASHBOARD_FILES
 from agentactivity.engine import StateNames
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
 from agentactivity.service import ActivityService
@@ -128,13 +129,17 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     scheme = document["components"]["securitySchemes"]["OAuth1"]
     assert scheme["type"] == "apiKey" and scheme["in"] == "header"
     assert scheme["name"] == "Authorization" and "OAuth 1.0a" in scheme["description"]
+    oauth = [{"OAuth1": []}]
+    # Read operations also take a dashboard link's token (header or query).
+    read = [*oauth, {"DashboardToken": []}, {"DashboardTokenQuery": []}]
+    expected = {
+        **dict.fromkeys((EVENTS_PATH, REASONS_PATH, REASON_PATH), oauth),
+        **dict.fromkeys((ACTIVITY_PATH, STATE_PATH, STREAM_PATH), read),
+    }
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            protected = path in (
-                *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH),
-                *(REASONS_PATH, REASON_PATH),
-            )
-            assert operation["security"] == ([{"OAuth1": []}] if protected else []), (path, method)
+            protected = path in expected
+            assert operation["security"] == expected.get(path, []), (path, method)
             if protected:
                 assert {"401", "403"} <= set(operation["responses"]), (path, method)
 
@@ -169,7 +174,7 @@ def test_the_document_is_built_from_the_settings(
     with client_for(custom, credentials) as client:
         document = client.get(OPENAPI_PATH, auth=None).json()
     assert document == build_openapi(
-        custom.settings, [OPENAPI_PATH, "/healthz", "/readyz", "/metrics"]
+        custom.settings, [OPENAPI_PATH, "/healthz", "/readyz", "/metrics", *DASHBOARD_FILES]
     )
     query = {p["name"]: p for p in document["paths"][ACTIVITY_PATH]["get"]["parameters"]}
     assert query["timeframe"]["schema"]["anyOf"][0]["maximum"] == 60

@@ -23,6 +23,7 @@ from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.routes import Handlers
 from agentactivity.api.state_metrics import LiveStateCollector
 from agentactivity.api.stream import StreamHandler, StreamHub
+from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
 
@@ -112,6 +113,7 @@ def create_app(
         Route("/readyz", operations.readyz, methods=["GET"]),
         Route("/metrics", operations.metrics, methods=["GET"]),
     ]
+    routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings
     app = Starlette(
         routes=routes,

@@ -21,6 +21,7 @@ from agentactivity.api.params import (
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
+from agentactivity.dashboard.tokens import DashboardTokenVerifier, token_in_request
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 
@@ -49,11 +50,16 @@ class Handlers:
         self.service = service
         self.verifier = verifier
         self.limiter = limiter or RateLimiter.from_settings(service.settings)
+        self.dashboard_tokens = DashboardTokenVerifier(service.store, service.clock)
 
     def _authenticate(
         self, request: Request, body: bytes, account_id: str, scope: str | tuple[str, ...]
     ) -> Credentials:
         try:
+            # A browser's dashboard token (read-only, one account), else OAuth 1.0a.
+            token = token_in_request(request.headers, request.query_params.multi_items())
+            if token is not None:
+                return self.dashboard_tokens.authenticate(token, account_id, scope)
             credentials = self.verifier.authenticate(
                 request.method, str(request.url), request.headers, body or None
             )

@@ -152,9 +152,30 @@ POSTGRES_V2 = (
     "WHERE NOT deleted",
 )
 
+# Dashboard links (dashboard/tokens.py, store/dashboard_tokens.py): one signing secret
+# per account, and each link's token id, expiry and revocation.
+DASHBOARD_TOKENS = (
+    """CREATE TABLE dashboard_secrets (
+        account_id TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id)
+    )""",
+    """CREATE TABLE dashboard_tokens (
+        account_id TEXT NOT NULL,
+        token_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        PRIMARY KEY (account_id, token_id)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
+    Migration(3, "dashboard link secrets and tokens", DASHBOARD_TOKENS, DASHBOARD_TOKENS),
 )
 LATEST = MIGRATIONS[-1].version
 

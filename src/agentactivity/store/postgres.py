@@ -37,6 +37,7 @@ from agentactivity.store.base import (
     event_row,
     number_new_events,
 )
+from agentactivity.store.dashboard_tokens import PostgresDashboardTokens
 from agentactivity.store.migrations import Migration
 from agentactivity.store.reasons_postgres import postgres_reasons
 
@@ -75,7 +76,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-class PostgresStore:
+class PostgresStore(PostgresDashboardTokens):
     def __init__(self, url: str, auto_migrate: bool = True) -> None:
         self.where = describe(url)
         self.reasons = postgres_reasons(self)

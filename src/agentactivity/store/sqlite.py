@@ -19,6 +19,7 @@ from agentactivity.store.base import (
     event_row,
     number_new_events,
 )
+from agentactivity.store.dashboard_tokens import SQLiteDashboardTokens
 from agentactivity.store.migrations import Migration
 from agentactivity.store.reasons_sqlite import sqlite_reasons
 
@@ -135,7 +136,7 @@ def open_error(path: str, exc: sqlite3.Error) -> StoreError:
     )
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteDashboardTokens):
     def __init__(self, url: str, auto_migrate: bool = True) -> None:
         path = sqlite_path(url)
         if path != ":memory:":
