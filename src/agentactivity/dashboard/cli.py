@@ -86,6 +86,7 @@ def dashboard_link(
     browser, with no OAuth 1.0a keys. The link carries a signed, read-only token that
     expires (--ttl) and can be revoked.
 
+    \b
     Examples:
       agentactivity dashboard-link --account 12345678 --ttl 8h
       agentactivity dashboard-link --account 12345678 --list
