@@ -95,10 +95,7 @@
 
   function failWith(error) {
     if (error instanceof ApiFailure && (error.status === 401 || error.status === 403)) {
-      fail([
-        "This dashboard link gives no access: " + error.message + ".",
-        "Ask your administrator for a new link.",
-      ]);
+      fail("This dashboard link gives no access: " + error.message + ".");
     } else {
       fail("The dashboard could not load its data: " + error.message);
     }
@@ -508,13 +505,15 @@
   function watchExpiry(expiresAt) {
     const check = () => {
       if (!view.failed && Date.now() >= expiresAt) {
-        fail(["This dashboard link has expired.", "Ask your administrator for a new link."]);
+        fail("This dashboard link has expired: ask for a new link.");
       }
     };
     view.timers.push(setInterval(check, 10000));
   }
 
   async function start() {
+    // Another link pasted into the address bar changes only the fragment: start afresh.
+    window.addEventListener("hashchange", () => window.location.reload());
     token = readToken();
     const match = TOKEN.exec(token);
     if (!match) {
@@ -541,7 +540,6 @@
     view.timers.push(setInterval(tick, 1000));
     view.timers.push(setInterval(refreshCharts, CHART_REFRESH_MS));
     watchExpiry(expiresAt);
-    window.addEventListener("hashchange", () => window.location.reload());
     await refreshCharts();
   }
 

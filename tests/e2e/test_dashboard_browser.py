@@ -1,0 +1,317 @@
+"""The dashboard as a supervisor uses it: a real server with simulated agents, a link from
+`agentactivity dashboard-link`, opened in a real headless Chromium (Debian's, driven by
+Playwright; no browser is downloaded). Checks the wallboard shows every agent in its
+state, follows a change ingested through the signed API within 2 s (the delay is printed),
+draws both charts, logs no console error and no failed request; and that expired and
+altered links show the error and no data.
+
+Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it) or
+$AGENTACTIVITY_TEST_CHROMIUM: under CI=true the test fails without it, elsewhere it skips.
+$AGENTACTIVITY_DASHBOARD_SCREENSHOT=path also saves the wallboard's screenshot there
+(docs/dashboard.png is made that way).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from agentactivity.dashboard.tokens import issue
+from agentactivity.store import open_store
+from tests.e2e.conftest import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    Server,
+    create_keys,
+    events_url,
+    now_ms,
+    oauth,
+    run_cli,
+    sqlite_url,
+    write_credentials,
+)
+from tests.services import require_service
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("AGENTACTIVITY_TEST_CHROMIUM", "/usr/bin/chromium")
+AGENTS = 16
+LIVE_BOUND_MS = 2000  # the issue's bound: an ingested change is on screen within 2 s
+LOAD_TIMEOUT_MS = 15_000
+# Functions, not expressions: Playwright would eval() an expression, which the page's
+# Content-Security-Policy forbids.
+LIVE = "() => document.getElementById('connection').dataset.status === 'live'"
+STATE_LABELS = {"ONLINE": "Online", "BACK_SOON": "Back soon", "AWAY": "Away"}
+
+
+def chromium_problem() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return f"no browser at {CHROMIUM}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"playwright is not installed ({exc})"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_service(
+        chromium_problem(),
+        "Chromium cannot be driven",
+        "CI must run the browser test (.ci/run installs Debian's chromium)",
+        "install it (apt-get install chromium) or set AGENTACTIVITY_TEST_CHROMIUM "
+        "to a Chromium binary; `pip install -e '.[test]'` brings playwright",
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+class Demo:
+    """A server with simulated agents and OAuth keys, as the demo has them."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.server = Server(sqlite_url(workdir / "dashboard.db"), workdir)
+        self.keys = create_keys(self.server.db_url, ACCOUNT, "read", "ingest", cwd=workdir)
+        creds = write_credentials(self.keys, self.server.base_url, workdir / "creds.json")
+        result = run_cli(
+            *("simulate", "--agents", str(AGENTS), "--hours", "6", "--post", str(creds)),
+            cwd=workdir,
+        )
+        assert result.returncode == 0, result.stderr
+        self.workdir = workdir
+
+    def link(self, account: str = ACCOUNT, ttl: str = "1h") -> str:
+        result = run_cli(
+            *("dashboard-link", "--account", account, "--ttl", ttl, "--json"),
+            *("--db", self.server.db_url, "--base-url", self.server.base_url),
+            cwd=self.workdir,
+        )
+        assert result.returncode == 0, result.stderr
+        return str(json.loads(result.stdout)["url"])
+
+    def states(self) -> dict[str, Any]:
+        answer = requests.get(
+            f"{self.server.base_url}/api/account/{ACCOUNT}/agents/state",
+            params={"agentIds": "all"},
+            auth=oauth(self.keys),
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["agents"])
+
+    def ingest(self, events: list[dict[str, Any]]) -> None:
+        answer = requests.post(
+            events_url(self.server.base_url, ACCOUNT),
+            json=events,
+            auth=oauth(self.keys),
+            timeout=10,
+        )
+        assert answer.status_code == 200 and answer.json()["accepted"] == len(events), answer.text
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    demo = Demo(tmp_path_factory.mktemp("dashboard"))
+    yield demo
+    demo.server.stop()
+
+
+class Watched:
+    """A page with every console error, page error, failed request and error answer."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on(
+            "console",
+            lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"),
+        )
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                r.failure != "net::ERR_ABORTED"  # the stream, cut when the page closes
+                and self.problems.append(f"request failed: {r.url[:90]} {r.failure}")
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url[:90]}"),
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def tile_state(page: Any, agent: str) -> dict[str, str]:
+    result: dict[str, str] = page.eval_on_selector(
+        f'[data-agent="{agent}"]',
+        """tile => ({state: tile.dataset.state, label: tile.querySelector('.state').textContent,
+                     reason: tile.querySelector('.reason').textContent,
+                     chats: tile.querySelector('.chats').textContent,
+                     atMax: String(tile.classList.contains('at-max')),
+                     group: tile.parentElement.id})""",
+    )
+    return result
+
+
+def test_the_wallboard_shows_every_agent_and_follows_changes_live(
+    browser: Any, demo: Demo, tmp_path: Path
+) -> None:
+    watched = Watched(browser)
+    page = watched.page
+    try:
+        page.goto(demo.link())
+        page.wait_for_function(
+            LIVE,
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        agents = demo.states()
+        assert len(agents) >= AGENTS // 2, agents  # some agents had no shift yet
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.tile').length === {len(agents)}",
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        for agent, expected in agents.items():
+            shown = tile_state(page, agent)
+            assert shown["state"] == expected["state"], (agent, shown, expected)
+            assert shown["group"] == ("offline" if expected["state"] == "OFFLINE" else "wallboard")
+            limit = str(expected["maxChats"]) if expected["maxChats"] > 0 else "∞"
+            assert shown["chats"] == f"{expected['activeChats']}/{limit}", (agent, shown)
+            assert shown["atMax"] == str(expected["atMaxConcurrency"]).lower(), (agent, shown)
+            reason = expected["reasonName"] or expected["reasonId"] or ""
+            assert shown["reason"] == reason, (agent, shown, expected)
+        logged_in = [a for a, s in agents.items() if s["state"] != "OFFLINE"]
+        summary = page.inner_text("#summary")
+        assert f"{len(agents) - len(logged_in)} Logged out" in summary.replace("\n", " ")
+
+        # Time in state ticks every second.
+        first = page.inner_text(f'[data-agent="{next(iter(agents))}"] .time')
+        page.wait_for_timeout(1500)
+        assert page.inner_text(f'[data-agent="{next(iter(agents))}"] .time') != first
+
+        # Both charts are drawn from the Agent Activity API, with the three states.
+        page.wait_for_selector("#today svg rect", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_selector("#timeline svg rect", timeout=LOAD_TIMEOUT_MS)
+        today_states = set(
+            page.eval_on_selector_all("#today rect", "r => r.map(e => e.dataset.state)")
+        )
+        assert today_states <= set(STATE_LABELS) and "ONLINE" in today_states
+        columns_15 = page.get_attribute("#timeline svg", "aria-label")
+        page.click(".toggle button[data-interval='60']")
+        page.wait_for_function(
+            "() => document.querySelector('#timeline svg').getAttribute('aria-label')"
+            ".includes('60 minutes')",
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        assert columns_15 is not None and "15 minutes" in columns_15
+
+        # Live: ingest changes through the signed API and time them onto the screen.
+        agent = logged_in[0] if logged_in else next(iter(agents))
+        delays_ms: list[float] = []
+        for i, (new_state, reason) in enumerate(
+            [("AWAY", f"e2e-{n}") if n % 2 == 0 else ("ONLINE", None) for n in range(6)]
+        ):
+            event: dict[str, Any] = {
+                "type": "state",
+                "agentId": agent,
+                "time": now_ms(),
+                "state": new_state,
+                "eventId": f"dashboard-e2e-{i}-{now_ms()}",
+            }
+            if reason:
+                event["reasonId"] = reason
+            sent = time.perf_counter()
+            demo.ingest([event])
+            page.wait_for_function(
+                f"""() => {{ const t = document.querySelector('[data-agent="{agent}"]');
+                    return t && t.dataset.state === '{new_state}'
+                        && t.querySelector('.reason').textContent === '{reason or ""}'; }}""",
+                timeout=LIVE_BOUND_MS,
+                polling="raf",
+            )
+            delays_ms.append((time.perf_counter() - sent) * 1000)
+            assert page.inner_text(f'[data-agent="{agent}"] .time') in ("00:00", "00:01", "00:02")
+        print(
+            f"\ningest -> wallboard delay over {len(delays_ms)} changes: median "
+            f"{statistics.median(delays_ms):.0f} ms, max {max(delays_ms):.0f} ms "
+            f"({', '.join(f'{d:.0f}' for d in delays_ms)})"
+        )
+
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        if os.environ.get("AGENTACTIVITY_DASHBOARD_SCREENSHOT"):
+            page.screenshot(path=os.environ["AGENTACTIVITY_DASHBOARD_SCREENSHOT"])
+        assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+        assert not page.is_visible("#error")
+        assert watched.problems == []
+    finally:
+        watched.close()
+
+
+def _shows_no_data(page: Any, url: str, *messages: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#error", state="visible", timeout=LOAD_TIMEOUT_MS)
+    for message in messages:
+        assert message in page.inner_text("#error")
+    assert page.locator(".tile").count() == 0
+    assert page.locator("svg rect").count() == 0
+    assert page.get_attribute("#connection", "data-status") == "failed"
+
+
+def test_expired_and_foreign_links_show_the_error_and_no_data(browser: Any, demo: Demo) -> None:
+    store = open_store(demo.server.db_url)
+    try:
+        expired, _ = issue(store, ACCOUNT, 60_000, now_ms() - 3_600_000)
+    finally:
+        store.close()
+    foreign_url = demo.link(OTHER_ACCOUNT)
+    foreign = foreign_url.split("#token=", 1)[1]
+    # The other account's token with this account's id put in: the signature gives it away.
+    _, _, token_id, expires, signature = foreign.split(".")
+    altered = ".".join(["dt1", ACCOUNT, token_id, expires, signature])
+    base = f"{demo.server.base_url}/dashboard#token="
+
+    state_path = f"{demo.server.base_url}/api/account/{ACCOUNT}/agents/state?agentIds=all"
+    for token, status in ((expired, 401), (altered, 401), (foreign, 403)):
+        answer = requests.get(state_path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == status, answer.text
+        answer = requests.get(f"{state_path}&access_token={token}", timeout=10)
+        assert answer.status_code == status, answer.text
+    stream = requests.get(
+        f"{demo.server.base_url}/api/account/{ACCOUNT}/agents/state/stream",
+        params={"access_token": expired},
+        timeout=10,
+        stream=True,
+    )
+    assert stream.status_code == 401 and "expired" in stream.json()["message"]
+
+    watched = Watched(browser)
+    try:
+        _shows_no_data(watched.page, base + expired, "expired", "new link")
+        _shows_no_data(watched.page, base + altered, "signature is not valid", "new link")
+        _shows_no_data(watched.page, base + expired[:-3], "damaged", "dashboard-link")
+        _shows_no_data(watched.page, f"{demo.server.base_url}/dashboard", "needs a dashboard link")
+        # The other account's own link shows that account (no agents), never this one's.
+        watched.page.goto(foreign_url)
+        watched.page.wait_for_function(
+            LIVE,
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        assert watched.page.locator(".tile").count() == 0
+        assert OTHER_ACCOUNT in watched.page.inner_text("h1")
+    finally:
+        watched.close()
