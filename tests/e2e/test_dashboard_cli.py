@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import ACCOUNT, OTHER_ACCOUNT, Server, run_cli
+from tests.e2e.conftest import ACCOUNT, OTHER_ACCOUNT, Server, cli_env, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +115,23 @@ def test_make_use_list_and_revoke_a_link(server: Server, tmp_path: Path) -> None
         cwd=tmp_path,
     )
     assert unknown.returncode == 1 and "no link 0000000000000000" in unknown.stderr
+
+    everything = run_cli(
+        "dashboard-link",
+        *("--account", ACCOUNT, "--revoke", "all", "--db", server.db_url),
+        cwd=tmp_path,
+    )
+    assert everything.returncode == 0, everything.stderr
+    assert f"Revoked 1 active link(s) of account {ACCOUNT}" in everything.stdout
+    text_token = text.stdout.strip().split("#token=", 1)[1]
+    assert read_with(server, text_token).status_code == 401
+
+
+def test_the_public_address_of_domain_discovery_is_the_default_base(tmp_path: Path) -> None:
+    env = cli_env(AGENTACTIVITY_PUBLIC_BASE_URI="activity.example.com")
+    args = ("dashboard-link", "--account", ACCOUNT, "--db", str(tmp_path / "a.db"))
+    result = run_cli(*args, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("https://activity.example.com/dashboard#token=dt1.")
+    result = run_cli(*args, "--base-url", "http://10.0.0.5:8080/", cwd=tmp_path, env=env)
+    assert result.stdout.startswith("http://10.0.0.5:8080/dashboard#token=dt1.")

@@ -53,7 +53,8 @@ def dashboard_link(
         typer.Option(
             "--base-url",
             help="The service's address as browsers reach it. Default: "
-            f"$AGENTACTIVITY_PUBLIC_BASE_URI, else {DEFAULT_BASE_URL}.",
+            "$AGENTACTIVITY_PUBLIC_BASE_URI (https:// when it names only a host), "
+            f"else {DEFAULT_BASE_URL}.",
             show_default=False,
         ),
     ] = None,
@@ -65,8 +66,8 @@ def dashboard_link(
         typer.Option(
             "--revoke",
             metavar="TOKEN_ID",
-            help="Revoke the link with this token id (as --list or --json shows it); "
-            "its next request is refused.",
+            help="Revoke the link with this token id (as --list or --json shows it), or "
+            "'all' for every active link of the account; the next request is refused.",
             show_default=False,
         ),
     ] = None,
@@ -105,14 +106,17 @@ def dashboard_link(
         raise fail("give at most one of --list and --revoke", 2)
     if (list_links or revoke is not None) and (ttl, label, base_url) != (None, None, None):
         raise fail("--ttl, --label and --base-url apply only when making a link", 2)
-    if revoke is not None and not TOKEN_ID.fullmatch(revoke):
-        raise fail(f"--revoke {revoke!r}: a token id is 16 hex digits (see --list)", 2)
+    if revoke is not None and revoke != "all" and not TOKEN_ID.fullmatch(revoke):
+        raise fail(f"--revoke {revoke!r}: a token id is 16 hex digits (see --list), or all", 2)
     try:
         ttl_ms = parse_ttl(ttl or DEFAULT_TTL)
     except ValueError as exc:
         raise fail(f"--ttl {exc}", 2) from exc
     settings = _settings(db)
-    base = base_url or settings.public_base_uri or DEFAULT_BASE_URL
+    public = settings.public_base_uri
+    if public and "://" not in public:  # a host, as domain discovery hands it out
+        public = f"https://{public}"
+    base = base_url or public or DEFAULT_BASE_URL
     if not base.startswith(("http://", "https://")):
         raise fail(f"--base-url {base!r}: give a URL starting with http:// or https://", 2)
     now = time.time_ns() // 1_000_000
@@ -123,6 +127,11 @@ def dashboard_link(
     try:
         if list_links:
             _print_list(store.dashboard_tokens(account), now, as_json)
+        elif revoke == "all":
+            active = [t for t in store.dashboard_tokens(account) if t.status(now) == "active"]
+            for link in active:
+                store.revoke_dashboard_token(account, link.token_id, now)
+            print(f"Revoked {len(active)} active link(s) of account {account}.")
         elif revoke is not None:
             revoked = store.revoke_dashboard_token(account, revoke, now)
             if revoked is None:
