@@ -25,10 +25,12 @@ import pytest
 import requests
 
 from agentactivity.dashboard.tokens import issue
+from agentactivity.events import Event
 from agentactivity.store import open_store
 from tests.e2e.conftest import (
     ACCOUNT,
     OTHER_ACCOUNT,
+    ManagedProcess,
     Server,
     create_keys,
     events_url,
@@ -315,3 +317,58 @@ def test_expired_and_foreign_links_show_the_error_and_no_data(browser: Any, demo
         assert OTHER_ACCOUNT in watched.page.inner_text("h1")
     finally:
         watched.close()
+
+
+def test_the_page_reconnects_by_itself_after_a_server_restart(browser: Any, tmp_path: Path) -> None:
+    """The stream ends with the server; the browser retries, and the restarted server's
+    stream brings what changed meanwhile (here, an event stored while it was down)."""
+    server = Server(sqlite_url(tmp_path / "restart.db"), tmp_path, name="first")
+    keys = create_keys(server.db_url, ACCOUNT, "read", "ingest", cwd=tmp_path)
+    answer = requests.post(
+        events_url(server.base_url, ACCOUNT),
+        json=[{"type": "state", "agentId": "7", "time": now_ms() - 60_000, "state": "ONLINE"}],
+        auth=oauth(keys),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    store = open_store(server.db_url)
+    try:
+        token, _ = issue(store, ACCOUNT, 3_600_000, now_ms())
+    finally:
+        store.close()
+    watched = Watched(browser)
+    page = watched.page
+    restarted: ManagedProcess | None = None
+    try:
+        page.goto(f"{server.base_url}/dashboard#token={token}")
+        page.wait_for_function(LIVE, timeout=LOAD_TIMEOUT_MS)
+        assert tile_state(page, "7")["state"] == "ONLINE"
+
+        assert server.stop()
+        page.wait_for_function(
+            "() => document.getElementById('connection').dataset.status === 'reconnecting'",
+            timeout=LOAD_TIMEOUT_MS,
+        )
+        store = open_store(server.db_url)
+        try:
+            store.append(ACCOUNT, [Event("state", 7, now_ms(), "while-down", "AWAY", "outage")])
+        finally:
+            store.close()
+        restarted = ManagedProcess(
+            ["serve", "--host", "127.0.0.1", "--port", str(server.port), "--db", server.db_url],
+            tmp_path,
+            "second",
+        )
+        page.wait_for_function(
+            """() => { const t = document.querySelector('[data-agent="7"]');
+                return t && t.dataset.state === 'AWAY'
+                    && document.getElementById('connection').dataset.status === 'live'; }""",
+            timeout=30_000,
+        )
+        assert tile_state(page, "7")["reason"] == "outage"
+        assert not page.is_visible("#error")
+    finally:
+        watched.close()
+        server.stop()
+        if restarted is not None:
+            restarted.stop()
