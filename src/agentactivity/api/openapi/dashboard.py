@@ -6,14 +6,22 @@ from __future__ import annotations
 from agentactivity.api.openapi.common import JSONObject
 from agentactivity.dashboard.page import FILES
 
+_OPERATIONS = {
+    "index.html": ("getDashboard", "The dashboard page"),
+    "dashboard.js": ("getDashboardScript", "The dashboard's script"),
+    "dashboard.css": ("getDashboardStyles", "The dashboard's styles"),
+    "icon.svg": ("getDashboardIcon", "The dashboard's icon"),
+}
+
 
 def dashboard_path_items() -> dict[str, JSONObject]:
     items: dict[str, JSONObject] = {}
     for path, (name, media_type) in FILES.items():
+        operation_id, summary = _OPERATIONS[name]
         items[path] = {
             "get": {
-                "operationId": "getDashboard" if name == "index.html" else f"getDashboard_{name}",
-                "summary": "The dashboard page" if name == "index.html" else f"Dashboard {name}",
+                "operationId": operation_id,
+                "summary": summary,
                 "description": "Served from the installed package. The page holds no data; "
                 "its script reads the token from the link's `#token=` fragment (see "
                 "`agentactivity dashboard-link`) and calls the read operations with it.",

@@ -32,6 +32,7 @@
     timers: [],
     source: null,
     renderPending: false,
+    dirty: new Set(), // agents whose tile needs filling at the next render
   };
   let token = "";
   let account = "";
@@ -111,8 +112,14 @@
 
   function applySnapshot(snapshot) {
     view.clockOffset = snapshot.asOf - Date.now();
+    for (const id of view.agents.keys()) {
+      if (!(id in snapshot.agents)) view.tiles.delete(id); // no longer listed
+    }
     view.agents.clear();
-    for (const [id, agent] of Object.entries(snapshot.agents)) view.agents.set(id, agent);
+    for (const [id, agent] of Object.entries(snapshot.agents)) {
+      view.agents.set(id, agent);
+      view.dirty.add(id);
+    }
     scheduleRender();
   }
 
@@ -121,6 +128,7 @@
     const agent = Object.assign({}, change);
     delete agent.agentId;
     view.agents.set(id, agent);
+    view.dirty.add(id);
     scheduleRender();
   }
 
@@ -201,11 +209,12 @@
     for (const id of ids) {
       const agent = view.agents.get(id);
       const tile = tileFor(id);
-      fillTile(tile, agent);
+      if (view.dirty.has(id)) fillTile(tile, agent);
       counts[tile.dataset.state] += 1;
       if (agent.atMaxConcurrency) atMax += 1;
       (tile.dataset.state === "OFFLINE" ? loggedOut : loggedIn).push(tile);
     }
+    view.dirty.clear();
     placeTiles($("wallboard"), loggedIn, "No agent is logged in.");
     placeTiles($("offline"), loggedOut, "");
     $("offline-count").textContent = "(" + loggedOut.length + ")";
