@@ -8,8 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
+from agentactivity.api.auth import OAuthVerifier
+from agentactivity.api.routes import Handlers
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard.page import FILES, SECURITY_HEADERS
 from agentactivity.dashboard.tokens import issue
@@ -135,3 +138,33 @@ def test_a_signed_request_may_carry_an_unrelated_access_token(
     # OAuth 1.0a decides when the Authorization header is OAuth; the parameter is signed too.
     answer = client.get(f"{STATE}?agentIds=all&access_token=anything")
     assert answer.status_code == 200, answer.text
+
+
+def _request(headers: dict[str, str], query: str = "") -> Request:
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": STATE,
+            "query_string": query.encode(),
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        }
+    )
+
+
+def test_an_open_stream_learns_when_its_token_stops_working(
+    service: ActivityService, clock: FakeClock
+) -> None:
+    """What the stream asks every few seconds (api/stream.py, RECHECK_SECONDS)."""
+    handlers = Handlers(service, OAuthVerifier(service.store.credentials_for_token))
+    token, record = issue(service.store, ACCOUNT, HOUR, clock.now)
+    by_query = _request({}, f"access_token={token}")
+    by_header = _request(bearer(token))
+    assert handlers.still_authorized(by_query, ACCOUNT)
+    assert handlers.still_authorized(by_header, ACCOUNT)
+    assert handlers.still_authorized(_request({"Authorization": "OAuth x"}), ACCOUNT)
+    clock.now += HOUR
+    assert not handlers.still_authorized(by_query, ACCOUNT)  # expired
+    clock.now -= HOUR
+    service.store.revoke_dashboard_token(ACCOUNT, record.token_id, clock.now)
+    assert not handlers.still_authorized(by_header, ACCOUNT)  # revoked

@@ -372,3 +372,29 @@ def test_the_page_reconnects_by_itself_after_a_server_restart(browser: Any, tmp_
         server.stop()
         if restarted is not None:
             restarted.stop()
+
+
+def test_revoking_a_link_stops_an_open_page(browser: Any, demo: Demo) -> None:
+    """The stream re-checks its token every 5 s and ends; the browser's reconnect is
+    refused, and the page says why and drops the data."""
+    url = demo.link()
+    token_id = url.split("#token=", 1)[1].split(".")[2]
+    watched = Watched(browser)
+    page = watched.page
+    try:
+        page.goto(url)
+        page.wait_for_function(LIVE, timeout=LOAD_TIMEOUT_MS)
+        assert page.locator(".tile").count() > 0
+        revoked = run_cli(
+            *("dashboard-link", "--account", ACCOUNT, "--revoke", token_id),
+            *("--db", demo.server.db_url),
+            cwd=demo.workdir,
+        )
+        assert revoked.returncode == 0, revoked.stderr
+        started = time.perf_counter()
+        page.wait_for_selector("#error", state="visible", timeout=30_000)
+        print(f"\nrevocation -> page stopped: {time.perf_counter() - started:.1f} s")
+        assert "revoked" in page.inner_text("#error")
+        assert page.locator(".tile").count() == 0
+    finally:
+        watched.close()

@@ -87,7 +87,9 @@ def create_app(
         Route("/api/account/{accountId}/agents/state", handlers.agent_state, methods=["GET"]),
         Route(
             "/api/account/{accountId}/agents/state/stream",
-            StreamHandler(service, handlers._authenticate, streams).handle,
+            StreamHandler(
+                service, handlers._authenticate, streams, handlers.still_authorized
+            ).handle,
             methods=["GET"],
         ),
         Route(

@@ -36,6 +36,10 @@ MAX_SEQUENCE = 2**63 - 1
 SHUTDOWN_CHECK_SECONDS = 0.5
 
 Authenticate = Callable[[Request, bytes, str, str], Credentials]
+# Whether an open stream's request may still read the account (a dashboard token can be
+# revoked or expire while its stream is open); asked every RECHECK_SECONDS.
+StillAuthorized = Callable[[Request, str], bool]
+RECHECK_SECONDS = 5.0
 
 
 class StreamHub:
@@ -136,11 +140,16 @@ class EventStreamResponse(StreamingResponse):
 
 class StreamHandler:
     def __init__(
-        self, service: ActivityService, authenticate: Authenticate, hub: StreamHub
+        self,
+        service: ActivityService,
+        authenticate: Authenticate,
+        hub: StreamHub,
+        still_authorized: StillAuthorized | None = None,
     ) -> None:
         self.service = service
         self.authenticate = authenticate
         self.hub = hub
+        self.still_authorized = still_authorized
 
     async def handle(self, request: Request) -> Response:
         account_id = _account_id(request)
@@ -170,7 +179,7 @@ class StreamHandler:
         if start is None:  # HEAD: the headers of the stream, no body
             return Response(b"", media_type="text/event-stream", headers=HEADERS)
         wanted = None if agent_ids is None else frozenset(agent_ids)
-        events = self._events(account_id, wanted, agent_ids, start)
+        events = self._events(account_id, wanted, agent_ids, start, request)
         return EventStreamResponse(events, lambda: self.hub.release(account_id))
 
     async def _events(
@@ -179,6 +188,7 @@ class StreamHandler:
         wanted: frozenset[int] | None,
         agent_ids: tuple[int, ...] | None,
         start: FeedStart,
+        request: Request,
     ) -> AsyncIterator[bytes]:
         service, feed, settings = self.service, self.service.feed, self.service.settings
         loop = asyncio.get_running_loop()
@@ -195,8 +205,12 @@ class StreamHandler:
             head = b"retry: %d\n\n" % RETRY_MS
             yield head + snapshot_frame(start) if start.snapshot is not None else head
             cursor = start.cursor
-            last_write = time.monotonic()
+            last_write = last_check = time.monotonic()
             while not self.hub.closing:
+                if self.still_authorized and time.monotonic() - last_check >= RECHECK_SECONDS:
+                    if not await run_in_threadpool(self.still_authorized, request, account_id):
+                        return  # the client reconnects and is told why (401)
+                    last_check = time.monotonic()
                 woken.clear()
                 read = feed.read(account_id, cursor)
                 if read is None:  # fell behind the log: start over from a snapshot

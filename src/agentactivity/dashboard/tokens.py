@@ -1,9 +1,9 @@
 """Browser access without OAuth 1.0a: issuing, verifying and authorising dashboard tokens.
 
 A token is accepted for scope "read" only, on its own account only. Each request checks
-the store for the link's row, so a revocation holds from the next request on (a stream
-already open is not cut: it ends at the latest when the token expires, see
-docs/operations.md). The per-account secrets never change, so they are cached.
+the store for the link's row, so a revocation holds from the next request on; an open
+stream asks again every few seconds (Handlers.still_authorized). The per-account secrets
+never change, so they are cached.
 """
 
 from __future__ import annotations
