@@ -371,6 +371,7 @@
       viewBox: "0 0 " + width + " " + height,
       role: "img",
       "aria-label": "Time in each state today, per agent",
+      "data-timeframe": timeframe,
     });
     const step = niceStep(span / 3600, 8) * 3600;
     const grid = svgElement("g", { class: "grid" });
@@ -395,7 +396,7 @@
         if (w > 0) {
           const rect = svgElement("rect", {
             x: x, y: y + 3, width: w, height: row - 6, class: "s-" + key,
-            "data-state": key, "data-seconds": seconds[key],
+            "data-agent": id, "data-state": key, "data-seconds": seconds[key],
           });
           rect.append(svgElement("title", {}, "Agent " + id + ": " + STATES[key] + " " + hours(seconds[key])));
           svg.append(rect);
