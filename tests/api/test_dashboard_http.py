@@ -62,10 +62,14 @@ def test_the_page_and_its_files_need_no_auth_and_forbid_inline_and_foreign_code(
 def test_the_page_loads_only_its_own_files(client: TestClient) -> None:
     html = client.get("/dashboard", auth=None).text
     assert "<script>" not in html and "style=" not in html  # nothing inline (CSP)
+    script = client.get("/dashboard/dashboard.js", auth=None).text
     for path in FILES:
         if path != "/dashboard":
-            assert f'"{path}"' in html, path
-    assert "http://" not in html.replace('"http://www.w3.org', "") and "https://" not in html
+            name = path.rsplit("/", 1)[1]
+            assert f'"{path}"' in html or f'"./{name}"' in script, path
+    for path in FILES:
+        text = client.get(path, auth=None).text.replace("http://www.w3.org/2000/svg", "")
+        assert "http://" not in text and "https://" not in text, path  # no CDN, no internet
 
 
 @pytest.mark.usefixtures("seeded")

@@ -15,6 +15,7 @@ DASHBOARD_PATH = "/dashboard"
 FILES = {
     DASHBOARD_PATH: ("index.html", "text/html; charset=utf-8"),
     f"{DASHBOARD_PATH}/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
+    f"{DASHBOARD_PATH}/charts.js": ("charts.js", "text/javascript; charset=utf-8"),
     f"{DASHBOARD_PATH}/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
     f"{DASHBOARD_PATH}/icon.svg": ("icon.svg", "image/svg+xml"),
 }

@@ -9,6 +9,7 @@ from agentactivity.dashboard.page import FILES
 _OPERATIONS = {
     "index.html": ("getDashboard", "The dashboard page"),
     "dashboard.js": ("getDashboardScript", "The dashboard's script"),
+    "charts.js": ("getDashboardCharts", "The dashboard's charts (a script module)"),
     "dashboard.css": ("getDashboardStyles", "The dashboard's styles"),
     "icon.svg": ("getDashboardIcon", "The dashboard's icon"),
 }
