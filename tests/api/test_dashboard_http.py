@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from agentactivity.api.auth import OAuthVerifier
+from agentactivity.api.reasons import REASONS_PATH
 from agentactivity.api.routes import Handlers
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard.page import FILES, SECURITY_HEADERS
@@ -172,3 +173,11 @@ def test_an_open_stream_learns_when_its_token_stops_working(
     clock.now -= HOUR
     service.store.revoke_dashboard_token(ACCOUNT, record.token_id, clock.now)
     assert not handlers.still_authorized(by_header, ACCOUNT)  # revoked
+
+
+def test_a_token_reaches_only_the_dashboards_data(client: TestClient, token: str) -> None:
+    # The status reasons listing opens to `read` or `admin`: not to dashboard links.
+    path = REASONS_PATH.replace("{accountId}", ACCOUNT)
+    answer = client.get(path, auth=None, headers=bearer(token))
+    assert_error(answer, 403, "read-only", "'read' or 'admin'")
+    assert client.get(path).status_code == 200  # OAuth 1.0a with scope read

@@ -87,7 +87,7 @@ class DashboardTokenVerifier:
                 self._secrets[account_id] = secret
         return secret
 
-    def authenticate(self, text: str, account_id: str, scope: str) -> Credentials:
+    def authenticate(self, text: str, account_id: str, scope: str | tuple[str, ...]) -> Credentials:
         """The token's read-only credentials; AuthError 401 (not a valid token now) or
         403 (another account, or a scope other than read)."""
         token = parse_token(text)
@@ -123,10 +123,15 @@ class DashboardTokenVerifier:
                 f"ask for a link for account {account_id}",
             )
         if scope != "read":
+            # Only the operations of scope "read" alone: the dashboard's data (agent state,
+            # its stream, Agent Activity queries), not what other scopes also open.
+            names = " or ".join(
+                f"'{name}'" for name in ((scope,) if isinstance(scope, str) else scope)
+            )
             raise AuthError(
                 403,
-                f"dashboard links are read-only: '{scope}' needs OAuth 1.0a credentials "
-                f"issued with scope '{scope}'",
+                "dashboard links are read-only and reach only the dashboard's data: this "
+                f"needs OAuth 1.0a credentials issued with scope {names}",
             )
         return Credentials(
             account_id=token.account_id,

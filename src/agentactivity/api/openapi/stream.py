@@ -5,11 +5,12 @@ from __future__ import annotations
 from agentactivity.api.openapi.common import (
     _BLANK,
     _WS,
-    SECURITY,
+    READ_SECURITY,
     JSONObject,
     _account_id,
     _error,
     _query_values,
+    _read_auth_errors,
     _retry_after,
 )
 from agentactivity.events import MAX_AGENT_ID
@@ -34,7 +35,7 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
             "older than the changes kept, or from another process, starts with a snapshot "
             "instead. The stream does not end by itself; it ends when the server shuts "
             "down. See docs/api.md, Live stream.",
-            "security": SECURITY,
+            "security": READ_SECURITY,
             "parameters": [
                 _account_id(),
                 {
@@ -72,8 +73,7 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
                 "400": _error(400, "A parameter or `Last-Event-ID` breaks a rule."),
-                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
-                "403": _error(403, "Credentials of another account, or without `read` scope."),
+                **_read_auth_errors(),
                 "404": _error(404, "Malformed account id."),
                 "429": _retry_after(
                     _error(
