@@ -17,7 +17,8 @@ from rich.progress import Progress
 from agentactivity.api.routes import ACCOUNT_ID
 from agentactivity.cli_db import db_app
 from agentactivity.cli_transfer import register as register_transfer
-from agentactivity.credentials import SCOPES, new_credentials
+from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
+from agentactivity.dashboard.cli import register as register_dashboard
 from agentactivity.logs import setup_logging
 from agentactivity.server import run_server
 from agentactivity.service import ActivityService
@@ -44,6 +45,7 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 register_transfer(app)
+register_dashboard(app)
 
 err = Console(stderr=True)
 out = Console()
@@ -198,7 +200,8 @@ def keys_create(
         list[str] | None,
         typer.Option(
             "--scope",
-            help="read (queries) and/or ingest (events); repeat for both. Default: both.",
+            help="read (queries), ingest (events) and/or admin (changing status reasons); "
+            "repeat for several. Default: read and ingest.",
             show_default=False,
         ),
     ] = None,
@@ -213,7 +216,7 @@ def keys_create(
     """
     if not ACCOUNT_ID.fullmatch(account):
         raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
-    scopes = tuple(dict.fromkeys(scope or SCOPES))
+    scopes = tuple(dict.fromkeys(scope or DEFAULT_SCOPES))
     for name in scopes:
         if name not in SCOPES:
             raise fail(f"--scope {name!r}: choose from {', '.join(SCOPES)}", 2)
@@ -365,6 +368,7 @@ def demo(
     simulator = demo_mod.prepare(service, agents, 24, seed=1, console=err)
     base_url = f"http://{host}:{port}"
     demo_mod.write_credentials(service, credentials_file, base_url)
+    dashboard = demo_mod.dashboard_link(service, base_url)
     live_stop = threading.Event()
     live = threading.Thread(
         target=demo_mod.run_live,
@@ -377,8 +381,10 @@ def demo(
         f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
         f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
         f"  .venv/bin/agentactivity query --credentials {credentials_file} "
-        "--timeframe 60 --interval 15",
+        "--timeframe 60 --interval 15\n"
+        f"Dashboard (read-only link, valid 24 h): {dashboard}",
         soft_wrap=True,
+        highlight=False,
     )
     try:
         run_server(create_app(service), host, port, log_level.value, shutdown_timeout)

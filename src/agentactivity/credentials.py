@@ -5,7 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-SCOPES = ("read", "ingest")
+# read: queries and reading configuration; ingest: events; admin: changing configuration
+# (status reasons). Keys get DEFAULT_SCOPES unless asked: admin only when asked for.
+SCOPES = ("read", "ingest", "admin")
+DEFAULT_SCOPES = ("read", "ingest")
 
 
 @dataclass(frozen=True, slots=True)

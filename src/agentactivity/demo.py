@@ -10,9 +10,12 @@ from rich.console import Console
 from rich.progress import Progress
 
 from agentactivity.credentials import new_credentials
+from agentactivity.dashboard.cli import dashboard_url
+from agentactivity.dashboard.tokens import issue
 from agentactivity.events import TimeBounds, parse_batch
+from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
-from agentactivity.simulate import Simulator
+from agentactivity.simulate import DEFAULT_REASONS, Simulator
 
 DEMO_ACCOUNT = "12345678"
 HOUR_MS = 3600 * 1000
@@ -26,12 +29,24 @@ def _ingest(service: ActivityService, raw_events: list[dict[str, object]]) -> in
     return service.ingest(DEMO_ACCOUNT, events).accepted
 
 
+def create_reasons(service: ActivityService) -> dict[str, str]:
+    """The simulator's Away reasons as status reasons of the demo account (Lunch,
+    Meeting, ...); returns {simulator's reasonId: the id the store gave it}."""
+    items = [ReasonFields(text) for text in DEFAULT_REASONS.values()]
+    _, created = service.store.reasons.create(DEMO_ACCOUNT, items)
+    return {sim_id: str(item.id) for sim_id, item in zip(DEFAULT_REASONS, created, strict=True)}
+
+
 def prepare(
     service: ActivityService, agents: int, hours: int, seed: int, console: Console
 ) -> Simulator:
-    """Back-fill `hours` of simulated history; returns the simulator to keep going live."""
+    """Create the demo's status reasons, then back-fill `hours` of simulated history
+    naming them by their ids; returns the simulator to keep going live."""
     now = service.clock()
-    simulator = Simulator(agents=agents, seed=seed, start_ms=now - hours * HOUR_MS)
+    reason_ids = create_reasons(service)
+    simulator = Simulator(
+        agents=agents, seed=seed, start_ms=now - hours * HOUR_MS, reason_ids=reason_ids
+    )
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"Back-filling {hours} h for {agents} agents", total=hours)
         for hour in range(1, hours + 1):
@@ -46,6 +61,12 @@ def write_credentials(service: ActivityService, path: Path, base_url: str) -> di
     data = {**credentials.to_json(), "baseUrl": base_url}
     path.write_text(json.dumps(data, indent=2) + "\n")
     return data
+
+
+def dashboard_link(service: ActivityService, base_url: str) -> str:
+    """A read-only dashboard link to the demo account, valid for 24 h."""
+    token, _ = issue(service.store, DEMO_ACCOUNT, 24 * HOUR_MS, service.clock(), "demo")
+    return dashboard_url(base_url, token)
 
 
 def run_live(service: ActivityService, simulator: Simulator, stop: threading.Event) -> None:

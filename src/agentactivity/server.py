@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
@@ -17,6 +18,20 @@ from agentactivity.settings import Settings
 def head_limit(app: Starlette) -> int:
     settings: Settings = app.state.service.settings
     return settings.max_url_bytes + settings.max_header_bytes + 4096
+
+
+class _Server(uvicorn.Server):
+    """uvicorn waits for requests in flight at shutdown; live streams never end by
+    themselves, so they are ended first (api/stream.py)."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self._streams = getattr(app.state, "streams", None)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._streams is not None:
+            self._streams.close_all()
+        super().handle_exit(sig, frame)
 
 
 def build_server(
@@ -42,7 +57,7 @@ def build_server(
         http="h11",
         h11_max_incomplete_event_size=head_limit(app),
     )
-    return uvicorn.Server(config)
+    return _Server(config, app)
 
 
 def serve_until_signalled(

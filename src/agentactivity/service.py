@@ -11,14 +11,16 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
 from agentactivity.engine import Engine
 from agentactivity.events import Event
+from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
+from agentactivity.reason_names import ReasonNames
 from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
 
@@ -37,10 +39,15 @@ class ActivityService:
         self.clock = clock
         self.engine = Engine(settings.state_names)
         self._catch_up_lock = threading.Lock()
+        self._reason_names = ReasonNames(store)
         # Events this process stored / found already stored, for the metrics.
         self._ingest_lock = threading.Lock()
         self._accepted = 0
         self._duplicates = 0
+        # Changes of agents' current state, for the live stream (fed under the catch-up
+        # lock, so in the order events reach the engine).
+        self.feed = ChangeFeed(settings.stream_log_size)
+        self._feed_revisions: dict[str, int] = {}  # reasons revision each feed last saw
 
     def load(self) -> int:
         """Rebuild the engine from the store; returns the number of events read."""
@@ -63,9 +70,23 @@ class ActivityService:
             batch = self.store.read_after(account_id, after)
             if not batch:
                 return read
-            self.engine.apply(account_id, batch)
+            self._apply(account_id, batch)
             after = batch[-1][0]
             read += len(batch)
+
+    def _apply(
+        self, account_id: str, batch: list[tuple[int, Event]] | tuple[tuple[int, Event], ...]
+    ) -> None:
+        """Every event reaches the engine here (catch-up lock held): the change feed
+        publishes what it changed before the ingest that stored it is acknowledged."""
+        self.engine.apply(account_id, batch)
+        self.feed.applied(
+            account_id,
+            batch,
+            self.clock(),
+            self._evaluator(account_id),
+            self.engine.last_seq(account_id),
+        )
 
     def prune(self, store: bool = True) -> int:
         """Forget, in the store and the engine, events before the retention window that
@@ -112,7 +133,7 @@ class ActivityService:
             # otherwise (another writer came between) the engine reads from the store.
             first_seq = result.last_seq - len(result.stored) + 1
             if result.stored and self.engine.last_seq(account_id) == first_seq - 1:
-                self.engine.apply(account_id, result.stored)
+                self._apply(account_id, result.stored)
             if self.engine.last_seq(account_id) < result.last_seq:
                 self._catch_up_locked(account_id)
         return result
@@ -163,5 +184,79 @@ class ActivityService:
         """SPEC section 7's current state at `as_of` (epoch ms), after catching up."""
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
+        return self._state_body(account_id, agent_ids, as_of)
+
+    def current_states(self, as_of: int) -> dict[str, dict[str, Any]]:
+        """Every stored account's current-state listing at `as_of` as the engine has it
+        (no catch-up: for the metrics, read at every scrape)."""
+        return {
+            account_id: self._state_body(account_id, None, as_of)["agents"]
+            for account_id in self.store.account_ids()
+        }
+
+    def _state_body(
+        self, account_id: str, agent_ids: tuple[int, ...] | None, as_of: int
+    ) -> dict[str, Any]:
+        """The one place state objects are made, for the listing and the stream alike."""
         window_start = as_of - self.settings.retention_ms
-        return self.engine.current_state(account_id, agent_ids, as_of, window_start)
+        answer = self.engine.current_state(account_id, agent_ids, as_of, window_start)
+        self.name_reasons(account_id, answer["agents"])
+        return answer
+
+    def reason_names(self, account_id: str) -> Mapping[str, str]:
+        """{reasonId: text} from the account's status reasons (deleted ones included),
+        as of the store's current revision of them."""
+        return self._reason_names.names(account_id)
+
+    def name_reasons(self, account_id: str, agents: Mapping[str, dict[str, Any]]) -> None:
+        """Fill `reasonName` in agent-state objects ({agentId: object}) from their
+        `reasonId`: the one place every producer of such objects names reasons."""
+        self._reason_names.name(account_id, agents)
+
+    def _evaluator(self, account_id: str) -> Evaluate:
+        def evaluate(agent_ids: tuple[int, ...] | None, as_of: int) -> dict[str, Any]:
+            agents: dict[str, Any] = self._state_body(account_id, agent_ids, as_of)["agents"]
+            return agents
+
+        return evaluate
+
+    # --- the live stream -----------------------------------------------------------------
+
+    def sync_feed(self, account_id: str) -> None:
+        """Apply events other processes stored and publish changes that came due (the
+        streams of an account call this every poll interval)."""
+        with self._catch_up_lock:
+            self._sync_feed_locked(account_id)
+
+    def _sync_feed_locked(self, account_id: str) -> None:
+        # Read before anything is evaluated: a rename racing with this sync is caught
+        # by the next one.
+        revision = self.store.reasons.revision(account_id)
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            self._catch_up_locked(account_id)
+        now, evaluate = self.clock(), self._evaluator(account_id)
+        watermark = self.engine.last_seq(account_id)
+        self.feed.run_due(account_id, now, evaluate, watermark)
+        if self._feed_revisions.get(account_id, revision) != revision:
+            # Reason names changed: objects of agents Away with a reason may read anew.
+            self.feed.reevaluate(account_id, now, evaluate, watermark)
+        self._feed_revisions[account_id] = revision
+
+    def open_feed(
+        self,
+        account_id: str,
+        last_event_id: int | None,
+        agent_ids: tuple[int, ...] | None = None,
+    ) -> FeedStart:
+        """Where a stream of the account starts: in step with the store first, then a
+        resume after `last_event_id` or a snapshot (see feed.ChangeFeed.start)."""
+        with self._catch_up_lock:
+            self._sync_feed_locked(account_id)
+            return self.feed.start(
+                account_id,
+                last_event_id,
+                self.clock(),
+                self._evaluator(account_id),
+                self.engine.last_seq(account_id),
+                agent_ids,
+            )

@@ -37,6 +37,13 @@ class Settings:
     redis_url: str | None = None
     # Processes serving the same address (`serve --workers N`), each with its own engine.
     workers: int = 1
+    # The live stream of agent state: open streams per account (more: 429), seconds of
+    # silence before a keep-alive comment, seconds between polls of the store for events
+    # other processes stored, and changes kept per account for clients that resume.
+    max_streams_per_account: int = 16
+    stream_heartbeat_seconds: float = 15.0
+    stream_poll_seconds: float = 0.25
+    stream_log_size: int = 10_000
 
     @property
     def retention_ms(self) -> int:
@@ -62,9 +69,14 @@ class Settings:
             "max_concurrent_queries",
             "query_rate_per_second",
             "workers",
+            "max_streams_per_account",
+            "stream_log_size",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+        for name in ("stream_heartbeat_seconds", "stream_poll_seconds"):
+            if not 0 < getattr(self, name) <= 3600:
+                raise SettingsError(f"{name} must be more than 0 and at most 3600")
         if self.redis_url is not None and not self.redis_url.startswith(
             ("redis://", "rediss://", "unix://")
         ):
@@ -95,6 +107,10 @@ class Settings:
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
             "redis_url": ("AGENTACTIVITY_REDIS", str),
             "workers": ("AGENTACTIVITY_WORKERS", int),
+            "max_streams_per_account": ("AGENTACTIVITY_MAX_STREAMS_PER_ACCOUNT", int),
+            "stream_heartbeat_seconds": ("AGENTACTIVITY_STREAM_HEARTBEAT_SECONDS", float),
+            "stream_poll_seconds": ("AGENTACTIVITY_STREAM_POLL_SECONDS", float),
+            "stream_log_size": ("AGENTACTIVITY_STREAM_LOG_SIZE", int),
         }
         for name, (var, convert) in conversions.items():
             if env.get(var):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from heapq import heappop, heappush
 from operator import itemgetter
 from typing import Any, TextIO
@@ -248,14 +248,23 @@ class Simulator:
     """Agents `first_agent_id` .. `first_agent_id + agents - 1`, from `start_ms` on."""
 
     def __init__(
-        self, agents: int = 40, seed: int = 1, *, start_ms: int, first_agent_id: int = 1001
+        self,
+        agents: int = 40,
+        seed: int = 1,
+        *,
+        start_ms: int,
+        first_agent_id: int = 1001,
+        reason_ids: Mapping[str, str] | None = None,
     ) -> None:
+        """`reason_ids`: the reasonId to emit instead of each of DEFAULT_REASONS' ids
+        (e.g. the ids a store gave those reasons); the timelines are the same."""
         if agents < 0:
             raise ValueError("agents must be >= 0")
         if first_agent_id < 1 or first_agent_id + agents - 1 > 2**63 - 1:
             raise ValueError("agent ids must be between 1 and 2^63-1")
         self.agents, self.seed, self.start_ms = agents, seed, int(start_ms)
         self.first_agent_id = first_agent_id
+        self.reason_ids = dict(reason_ids or {})
         self._streams = [
             _agent_stream(seed, first_agent_id + i, i, self.start_ms) for i in range(agents)
         ]
@@ -278,6 +287,12 @@ class Simulator:
         # Appended agent by agent, each in its own order: a stable sort on time alone
         # therefore orders ties by agent index, then by the agent's own order.
         out.sort(key=_TIME)
+        if self.reason_ids:
+            renamed = self.reason_ids
+            for ev in out:
+                reason = ev.get("reasonId")
+                if reason is not None:
+                    ev["reasonId"] = renamed.get(reason, reason)
         return out
 
 

@@ -47,7 +47,10 @@ def assert_error(answer: Any, status: int, *names: str) -> dict[str, Any]:
         403: "Forbidden",
         404: "Not Found",
         405: "Method Not Allowed",
+        409: "Conflict",
+        412: "Precondition Failed",
         413: "Content Too Large",
+        428: "Precondition Required",
     }
     assert body["status"] == status, body
     if status == 413:

@@ -24,10 +24,13 @@ from agentactivity.api.openapi import (
     NDJSON,
     OPENAPI_PATH,
     STATE_PATH,
+    STREAM_PATH,
     build_openapi,
     integer_range_pattern,
 )
 from agentactivity.api.ratelimit import RateLimiter
+from agentactivity.api.reasons import REASON_PATH, REASONS_PATH
+from agentactivity.dashboard.page import FILES as DASHBOARD_FILES
 from agentactivity.engine import StateNames
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
 from agentactivity.service import ActivityService
@@ -126,10 +129,17 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     scheme = document["components"]["securitySchemes"]["OAuth1"]
     assert scheme["type"] == "apiKey" and scheme["in"] == "header"
     assert scheme["name"] == "Authorization" and "OAuth 1.0a" in scheme["description"]
+    oauth = [{"OAuth1": []}]
+    # Read operations also take a dashboard link's token (header or query).
+    read = [*oauth, {"DashboardToken": []}, {"DashboardTokenQuery": []}]
+    expected = {
+        **dict.fromkeys((EVENTS_PATH, REASONS_PATH, REASON_PATH), oauth),
+        **dict.fromkeys((ACTIVITY_PATH, STATE_PATH, STREAM_PATH), read),
+    }
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            protected = path in (EVENTS_PATH, ACTIVITY_PATH, STATE_PATH)
-            assert operation["security"] == ([{"OAuth1": []}] if protected else []), (path, method)
+            protected = path in expected
+            assert operation["security"] == expected.get(path, []), (path, method)
             if protected:
                 assert {"401", "403"} <= set(operation["responses"]), (path, method)
 
@@ -164,7 +174,7 @@ def test_the_document_is_built_from_the_settings(
     with client_for(custom, credentials) as client:
         document = client.get(OPENAPI_PATH, auth=None).json()
     assert document == build_openapi(
-        custom.settings, [OPENAPI_PATH, "/healthz", "/readyz", "/metrics"]
+        custom.settings, [OPENAPI_PATH, "/healthz", "/readyz", "/metrics", *DASHBOARD_FILES]
     )
     query = {p["name"]: p for p in document["paths"][ACTIVITY_PATH]["get"]["parameters"]}
     assert query["timeframe"]["schema"]["anyOf"][0]["maximum"] == 60
@@ -207,7 +217,10 @@ def test_every_route_is_documented_and_every_documented_operation_exists(
 
 def test_optional_paths_are_documented_only_when_served() -> None:
     paths = build_openapi(Settings(), paths=[])["paths"]
-    assert set(paths) == {EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, DISCOVERY_PATH}
+    assert set(paths) == {
+        *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, DISCOVERY_PATH),
+        *(REASONS_PATH, REASON_PATH),
+    }
     assert OPENAPI_PATH in build_openapi(Settings())["paths"]
 
 

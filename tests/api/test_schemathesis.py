@@ -42,13 +42,15 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.applications import Starlette
 
 from agentactivity.api.app import create_app
-from agentactivity.api.openapi import ACTIVITY_PATH, EVENTS_PATH, NDJSON, STATE_PATH
+from agentactivity.api.openapi import ACTIVITY_PATH, EVENTS_PATH, NDJSON, STATE_PATH, STREAM_PATH
+from agentactivity.api.reasons import IF_MATCH_PATTERN, REASON_PATH, REASONS_PATH
 from agentactivity.credentials import Credentials
+from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
 from agentactivity.store import SQLiteStore
 from tests.api.test_openapi import seed_events
-from tests.conftest import ACCOUNT, FakeClock
+from tests.conftest import ACCOUNT, FakeClock, make_credentials
 
 # Drawn cases per operation in the fuzzing phase (the coverage phase adds its own
 # deterministic ones); AGENTACTIVITY_SCHEMATHESIS_EXAMPLES=1500 for a deeper run (~2 min).
@@ -66,8 +68,12 @@ CONFIG = schemathesis.Config.from_dict(
             "negative_data_rejection": {
                 "expected-statuses": [
                     *("400", "401", "403", "404", "405", "406", "409"),
-                    *("413", "415", "422", "428", "429", "5xx"),
+                    *("412", "413", "415", "422", "428", "429", "5xx"),
                 ]
+            },
+            # 428 Precondition Required: a status reason change without If-Match.
+            "missing_required_header": {
+                "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
             },
         },
     }
@@ -96,9 +102,19 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _schema_app(), config=C
 
 @pytest.fixture
 def api_app(service: ActivityService, clock: FakeClock) -> Starlette:
-    # Agents with every kind of figure, so that answers to "all" have entries to check.
+    # Agents with every kind of figure, so that answers to "all" have entries to check;
+    # status reasons 1 to 3, so that drawn ids (often small) find items to change.
     seed_events(service, clock.now)
+    service.store.reasons.create(
+        ACCOUNT, [ReasonFields("Lunch"), ReasonFields("Meeting", order=2), ReasonFields("x")]
+    )
     return create_app(service)
+
+
+@pytest.fixture
+def credentials(service: ActivityService) -> Credentials:
+    """Keys that may also change status reasons."""
+    return make_credentials(service, ACCOUNT, ("read", "ingest", "admin"))
 
 
 class _OAuth1(OAuth1):
@@ -147,6 +163,29 @@ def _like(original: Any, number: int) -> Any:
     if isinstance(original, str):
         return str(number)
     return float(number) if isinstance(original, float) else number
+
+
+_REVISION = re.compile(IF_MATCH_PATTERN)
+
+
+def _reasons_within_server_rules(case: Any, service: ActivityService) -> None:
+    """In a positive case, a valid If-Match becomes the current revision (any other is a
+    412 the document cannot foresee), and a body's integer `id` the path's (the server
+    checks they match). In a negative case a valid If-Match becomes a stale one: the
+    invalid part may be `accountId`, which CONFIG pins to the real account, so that
+    nothing else would keep the request from succeeding."""
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    headers = case.headers  # a case-insensitive mapping
+    value = headers.get("If-Match") if headers is not None else None
+    if isinstance(value, str) and _REVISION.fullmatch(value.strip()):
+        revision = service.store.reasons.revision(ACCOUNT)
+        headers["If-Match"] = str(revision if positive else revision + 1)
+    path_id = _whole((case.path_parameters or {}).get("statusReasonId"))
+    body = case.body
+    if case.path == REASON_PATH and isinstance(body, dict) and path_id is not None:
+        value = body.get("id")
+        if _is_int(value) or (isinstance(value, float) and value.is_integer()):
+            body["id"] = path_id
 
 
 def _within_server_rules(case: Any, now: int) -> None:
@@ -198,7 +237,10 @@ def _within_server_rules(case: Any, now: int) -> None:
             params["to"] = _like(params["to"], now - to % span)
 
 
-@schema.parametrize()
+# The live stream never ends by itself, so a generated case would never get its whole
+# answer: it is left out here and covered by tests/api/test_state_stream.py (its 4xx
+# answers, in process) and tests/e2e/test_state_stream.py (the stream itself).
+@schema.exclude(path=STREAM_PATH).parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
@@ -213,6 +255,8 @@ def test_api_conforms_to_its_openapi_document(
     case: Any, api_app: Starlette, oauth: OAuth1, clock: FakeClock
 ) -> None:
     _within_server_rules(case, clock.now)
+    if case.path in (REASONS_PATH, REASON_PATH):
+        _reasons_within_server_rules(case, api_app.state.service)
     excluded: list[CheckFunction] = []
     if case.media_type == NDJSON:
         # Free text to the document; drawn text is rarely lines of JSON events.

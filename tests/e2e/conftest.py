@@ -77,7 +77,9 @@ def sqlite_url(path: Path) -> str:
 class ManagedProcess:
     """A long-running CLI process with its output in files; stopped with SIGTERM, then KILL."""
 
-    def __init__(self, args: list[str], workdir: Path, name: str) -> None:
+    def __init__(
+        self, args: list[str], workdir: Path, name: str, env: dict[str, str] | None = None
+    ) -> None:
         self.args = args
         self.workdir = workdir
         self.stdout_path = workdir / f"{name}.stdout"
@@ -86,7 +88,7 @@ class ManagedProcess:
             self.proc = subprocess.Popen(
                 [*cli_command(), *args],
                 cwd=workdir,
-                env=cli_env(),
+                env=cli_env(**(env or {})),
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
@@ -149,7 +151,9 @@ class ManagedProcess:
 class Server(ManagedProcess):
     """`agentactivity serve` on a free port of 127.0.0.1."""
 
-    def __init__(self, db_url: str, workdir: Path, name: str = "serve") -> None:
+    def __init__(
+        self, db_url: str, workdir: Path, name: str = "serve", env: dict[str, str] | None = None
+    ) -> None:
         self.db_url = db_url
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -157,6 +161,7 @@ class Server(ManagedProcess):
             ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url],
             workdir,
             f"{name}-{self.port}",
+            env,
         )
         self.wait_for_http(self.base_url + DISCOVERY_PATH, STARTUP_TIMEOUT_S)
 
@@ -166,8 +171,10 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start servers on demand (e.g. several on one db, one after the other)."""
     started: list[Server] = []
 
-    def start(db_url: str, workdir: Path | None = None) -> Server:
-        server = Server(db_url, workdir or tmp_path)
+    def start(
+        db_url: str, workdir: Path | None = None, env: dict[str, str] | None = None
+    ) -> Server:
+        server = Server(db_url, workdir or tmp_path, env=env)
         started.append(server)
         return server
 

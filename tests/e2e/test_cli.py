@@ -293,3 +293,40 @@ def test_query_against_nothing_says_the_server_cannot_be_reached(
     result = run_cli("query", "--credentials", str(creds), "--timeframe", "60", cwd=tmp_path)
     assert result.returncode != 0
     assert "cannot reach" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_admin_keys_change_status_reasons_and_default_keys_do_not(
+    server: Server, keys: dict[str, Any]
+) -> None:
+    assert sorted(keys["scopes"]) == ["ingest", "read"]  # admin is never a default
+    admin = create_keys(server.db_url, ACCOUNT, "admin", cwd=server.workdir)
+    assert admin["scopes"] == ["admin"]
+    reasons = f"{server.base_url}/api/account/{ACCOUNT}/configuration/le-agents/status-reasons"
+    refused = requests.post(reasons, json={"text": "Lunch"}, auth=oauth(keys), timeout=10)
+    assert refused.status_code == 403 and "admin" in refused.json()["message"]
+    # A real OAuth 1.0a client: create, then rename through the method override.
+    created = requests.post(reasons, json=[{"text": "Lunch"}], auth=oauth(admin), timeout=10)
+    assert created.status_code == 200, created.text
+    (item,) = created.json()
+    renamed = requests.post(
+        f"{reasons}/{item['id']}",
+        json={"text": "Long lunch"},
+        headers={"X-HTTP-Method-Override": "PUT", "If-Match": created.headers["ac-revision"]},
+        auth=oauth(admin),
+        timeout=10,
+    )
+    assert renamed.status_code == 200, renamed.text
+    listed = requests.get(reasons, params={"v": "2.0"}, auth=oauth(keys), timeout=10)
+    assert listed.status_code == 200, listed.text
+    assert [r["text"] for r in listed.json() if r["id"] == item["id"]] == ["Long lunch"]
+    assert listed.headers["ac-revision"] == renamed.headers["ac-revision"]
+
+
+def test_an_unknown_scope_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(
+        *("keys", "create", "--account", "1", "--scope", "root"),
+        *("--db", f"sqlite:///{tmp_path}/k.db"),
+        cwd=tmp_path,
+    )
+    _assert_usage_error(result, "--scope")
+    assert "admin" in result.stderr

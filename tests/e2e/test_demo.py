@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -90,6 +91,44 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
             parts = sum(e["value"]["total"] for e in entries[:3])
             assert abs(entries[3]["value"]["total"] - parts) <= 2, agent
             assert entries[3]["value"]["total"] <= 1440 * 60, agent
+
+        # The simulator's Away reasons are named: the demo created them as status
+        # reasons, and every reason id in the figures and the state is one of theirs.
+        reasons = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/configuration/le-agents/status-reasons",
+            auth=oauth(creds),
+            timeout=30,
+        )
+        assert reasons.status_code == 200, reasons.text
+        names = {str(item["id"]): item["text"] for item in reasons.json()}
+        assert sorted(names.values()) == ["Coaching", "Lunch", "Meeting", "Training"]
+        used = {r["id"] for entries in per_agent.values() for r in entries[2]["reasons"]}
+        assert used and used <= set(names), (used, names)
+        states = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/agents/state",
+            params={"agentIds": "all"},
+            auth=oauth(creds),
+            timeout=30,
+        )
+        assert states.status_code == 200, states.text
+        for agent in states.json()["agents"].values():
+            reason_id = agent["reasonId"]
+            assert agent["reasonName"] == (None if reason_id is None else names[reason_id])
+
+        # The dashboard link it prints reads the demo account (and only that, only read).
+        printed = re.search(r"Dashboard \(read-only link, valid 24 h\): (\S+)", demo.output())
+        assert printed is not None, demo.output()
+        assert printed[1].startswith(f"{base}/dashboard#token=dt1.{DEMO_ACCOUNT}.")
+        token = printed[1].split("#token=", 1)[1]
+        listing = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/agents/state",
+            params={"agentIds": "all"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert listing.status_code == 200, listing.text
+        assert len(listing.json()["agents"]) >= AGENTS // 2
+        assert requests.get(f"{base}/dashboard", timeout=30).status_code == 200
 
         # The README's next step works at once with the written file.
         result = run_cli(

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     oauth,
     run_cli,
 )
+from tests.e2e.sse import SseStream
 from tests.redis_support import shared_redis
 from tests.store.conftest import postgres_schema
 
@@ -150,3 +151,21 @@ def test_serve_exits_with_one_clear_line_when_redis_is_unreachable(tmp_path: Pat
     assert len(error_lines) == 1, result.stderr
     assert "Redis at " + dead in error_lines[0] and "not reachable" in error_lines[0], lines
     assert "Traceback" not in result.stderr
+
+
+def test_a_stream_on_one_server_gets_what_the_other_acknowledges(
+    setup: tuple[RedisServer, RedisServer, dict[str, Any]],
+) -> None:
+    a, b, keys = setup
+    with SseStream(a.base_url, keys) as stream:
+        assert stream.next_event().event == "snapshot"
+        ingest(b, keys, [{"type": "state", "agentId": 31, "time": now_ms(), "state": "AWAY"}])
+        message = stream.next_event()
+        assert message.event == "agent" and message.id is not None
+        assert (message.json()["agentId"], message.json()["state"]) == ("31", "AWAY")
+    # Reconnecting to the other server, which has kept no changes of the account: the
+    # same state as a snapshot, with the same sequence as id.
+    with SseStream(b.base_url, keys, headers={"Last-Event-ID": message.id}) as other:
+        snapshot = other.next_event()
+        assert (snapshot.event, snapshot.id) == ("snapshot", message.id)
+        assert snapshot.json()["agents"]["31"]["state"] == "AWAY"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agentactivity.events import Event
+from agentactivity.reasons import ReasonFields
 from agentactivity.store import SQLiteStore, StoreError, migrations, open_store
 from tests.e2e.conftest import run_cli
 from tests.store.conftest import raw_execute
@@ -146,7 +147,17 @@ def test_a_first_release_file_opens_as_version_1(tmp_path: Path) -> None:
     assert credentials is not None and credentials.scopes == ("read",)
     assert store.append("a", [Event("state", 7, 3000, "e3", "OFFLINE")]).last_seq == 3
     store.close()
-    assert versions(str(path)) == [(1, migrations.MIGRATIONS[0].description)]
+    # Recognised as version 1, then upgraded like any version-1 database.
+    assert versions(str(path)) == [(m.version, m.description) for m in migrations.MIGRATIONS]
+
+
+def test_a_first_release_file_gets_status_reasons(tmp_path: Path) -> None:
+    store = SQLiteStore(str(first_release_db(tmp_path / "old.db")))
+    try:
+        assert store.reasons.create("a", [ReasonFields("Lunch")])[0] == 1
+        assert [item.text for item in store.reasons.listing("a")[1]] == ["Lunch"]
+    finally:
+        store.close()
 
 
 def test_db_upgrade_recognises_a_first_release_file(tmp_path: Path) -> None:

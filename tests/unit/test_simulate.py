@@ -50,6 +50,25 @@ def test_two_instances_give_the_same_events() -> None:
     assert a != Simulator(25, seed=4, start_ms=START).events_until(START + 12 * HOUR)
 
 
+def test_reason_ids_rename_reasons_and_change_nothing_else() -> None:
+    renamed_ids = {sim_id: str(n) for n, sim_id in enumerate(DEFAULT_REASONS, start=1)}
+    # Mid-day, so that the start snapshot of agents away with a reason is renamed too.
+    start = START + 12 * HOUR + 7
+    plain = Simulator(40, seed=7, start_ms=start).events_until(start + DAY)
+    renamed = Simulator(40, seed=7, start_ms=start, reason_ids=renamed_ids).events_until(
+        start + DAY
+    )
+    assert len(renamed) == len(plain)
+    changed = 0
+    for before, after in zip(plain, renamed, strict=True):
+        if "reasonId" in before:
+            assert after == {**before, "reasonId": renamed_ids[before["reasonId"]]}
+            changed += 1
+        else:
+            assert after == before
+    assert changed > 40
+
+
 def test_chunked_calls_equal_one_call() -> None:
     whole = Simulator(30, seed=5, start_ms=START).events_until(START + DAY)
     sim = Simulator(30, seed=5, start_ms=START)

@@ -18,8 +18,12 @@ from agentactivity.api.nonces import RedisNonceStore
 from agentactivity.api.observability import Metrics, instrument
 from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
 from agentactivity.api.ratelimit import RateLimiter
+from agentactivity.api.reasons import REASON_PATH, REASONS_PATH, ReasonHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.routes import Handlers
+from agentactivity.api.state_metrics import LiveStateCollector
+from agentactivity.api.stream import StreamHandler, StreamHub
+from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
 
@@ -76,6 +80,8 @@ def create_app(
     # servers), else in this process's memory; requests in progress are counted per process.
     limiter = limiter or RateLimiter.from_settings(service.settings)
     handlers = Handlers(service, verifier, limiter)
+    # Live state streams: bounded per account, all ended at shutdown (app.state.streams).
+    streams = StreamHub(service.settings.max_streams_per_account)
     routes = [
         Route("/api/account/{accountId}/events", handlers.ingest, methods=["POST"]),
         Route(
@@ -85,14 +91,27 @@ def create_app(
         ),
         Route("/api/account/{accountId}/agents/state", handlers.agent_state, methods=["GET"]),
         Route(
+            "/api/account/{accountId}/agents/state/stream",
+            StreamHandler(
+                service, handlers._authenticate, streams, handlers.still_authorized
+            ).handle,
+            methods=["GET"],
+        ),
+        Route(
             "/api/account/{accountId}/service/{serviceName}/baseURI.json",
             handlers.discovery,
             methods=["GET"],
         ),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
     ]
+    reasons = ReasonHandlers(handlers)
+    routes += [
+        Route(REASONS_PATH, reasons.collection, methods=["GET", "POST"]),
+        Route(REASON_PATH, reasons.item, methods=["PUT", "POST", "DELETE"]),
+    ]
     # Operations (no authentication): liveness, readiness, Prometheus metrics.
     metrics = Metrics(service)
+    metrics.registry.register(LiveStateCollector(service, streams))
     operations = OperationsHandlers(
         service, metrics, ping_shared_state=shared_state.ping if shared_state else None
     )
@@ -101,6 +120,7 @@ def create_app(
         Route("/readyz", operations.readyz, methods=["GET"]),
         Route("/metrics", operations.metrics, methods=["GET"]),
     ]
+    routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings
     app = Starlette(
         routes=routes,
@@ -120,6 +140,7 @@ def create_app(
     )
     app.state.service = service
     app.state.metrics = metrics
+    app.state.streams = streams
     # Request ids, metrics and access log around everything, 500 answers included.
     instrument(app, metrics)
     return app

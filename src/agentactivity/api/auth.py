@@ -311,17 +311,19 @@ class OAuthVerifier:
         return "invalid signature: check the app secret, token secret, method and URL signed"
 
 
-def authorize(credentials: Credentials, account_id: str, scope: str) -> None:
-    """Raise AuthError(403, ...) if the credentials belong to another account or lack the scope."""
+def authorize(credentials: Credentials, account_id: str, scope: str | tuple[str, ...]) -> None:
+    """Raise AuthError(403, ...) if the credentials belong to another account or lack the
+    scope (a tuple: any one of them)."""
     if credentials.account_id != account_id:
         raise AuthError(
             403,
             f"these credentials are not valid for account {account_id}: "
             "use credentials issued for that account",
         )
-    if scope not in credentials.scopes:
+    wanted = (scope,) if isinstance(scope, str) else scope
+    if not any(name in credentials.scopes for name in wanted):
+        names = " or ".join(f"'{name}'" for name in wanted)
         raise AuthError(
             403,
-            f"these credentials lack the '{scope}' scope: "
-            f"use credentials issued with scope '{scope}'",
+            f"these credentials lack the {names} scope: use credentials issued with scope {names}",
         )

@@ -6,8 +6,9 @@ logged and carries `X-Request-Id`, whatever other middleware the app adds.
 
 Metric labels stay bounded: `route` is the route template (`unmatched` when no route
 matched), `method` one of the usual HTTP methods (`other` for anything else), `status`
-the status code. Accounts are never a label (there can be any number of them); the
-access log names the account of each request instead.
+the status code. Accounts are never a label of request metrics (there can be any number
+of them); the access log names the account of each request instead. The per-account
+live-state gauges (api/state_metrics.py) count accounts, which operators create.
 """
 
 from __future__ import annotations

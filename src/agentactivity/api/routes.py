@@ -21,11 +21,13 @@ from agentactivity.api.params import (
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
+from agentactivity.dashboard.tokens import DashboardTokenVerifier, token_in_request
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
+from agentactivity.store import StoreError
 
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-DISCOVERABLE_SERVICES = ("leDataReporting",)
+DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -49,11 +51,16 @@ class Handlers:
         self.service = service
         self.verifier = verifier
         self.limiter = limiter or RateLimiter.from_settings(service.settings)
+        self.dashboard_tokens = DashboardTokenVerifier(service.store, service.clock)
 
     def _authenticate(
-        self, request: Request, body: bytes, account_id: str, scope: str
+        self, request: Request, body: bytes, account_id: str, scope: str | tuple[str, ...]
     ) -> Credentials:
         try:
+            # A browser's dashboard token (read-only, one account), else OAuth 1.0a.
+            token = token_in_request(request.headers, request.query_params.multi_items())
+            if token is not None:
+                return self.dashboard_tokens.authenticate(token, account_id, scope)
             credentials = self.verifier.authenticate(
                 request.method, str(request.url), request.headers, body or None
             )
@@ -61,6 +68,19 @@ class Handlers:
         except AuthError as exc:
             raise ApiError(exc.status, exc.message) from exc
         return credentials
+
+    def still_authorized(self, request: Request, account_id: str) -> bool:
+        """For a long request (a stream) authenticated at its start: is its dashboard
+        token still good (not revoked, not expired)? OAuth 1.0a requests stay good."""
+        try:
+            token = token_in_request(request.headers, request.query_params.multi_items())
+            if token is not None:
+                self.dashboard_tokens.authenticate(token, account_id, "read")
+        except AuthError:
+            return False
+        except StoreError:
+            return True  # cannot tell now: the next check decides (a blip must not cut)
+        return True
 
     async def ingest(self, request: Request) -> Response:
         account_id = _account_id(request)

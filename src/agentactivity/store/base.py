@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agentactivity.credentials import Credentials
+from agentactivity.dashboard.token_format import DashboardToken
 from agentactivity.events import Event
+from agentactivity.store.reasons import ReasonCollections
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,9 @@ class StoreBusyError(StoreError):
 
 
 class Store(Protocol):
+    # The accounts' status reasons (store/reasons.py).
+    reasons: ReasonCollections
+
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""
         ...
@@ -96,5 +101,18 @@ class Store(Protocol):
     def add_credentials(self, credentials: Credentials) -> None: ...
 
     def credentials_for_token(self, access_token: str) -> Credentials | None: ...
+
+    # Dashboard links (store/dashboard_tokens.py, dashboard/tokens.py).
+    def dashboard_secret(self, account_id: str, create: bool = False) -> str | None: ...
+
+    def add_dashboard_token(self, token: DashboardToken) -> None: ...
+
+    def dashboard_token(self, account_id: str, token_id: str) -> DashboardToken | None: ...
+
+    def dashboard_tokens(self, account_id: str) -> list[DashboardToken]: ...
+
+    def revoke_dashboard_token(
+        self, account_id: str, token_id: str, at_ms: int
+    ) -> DashboardToken | None: ...
 
     def close(self) -> None: ...

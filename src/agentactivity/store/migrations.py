@@ -116,8 +116,66 @@ POSTGRES_V1 = (
     "CREATE UNIQUE INDEX events_by_event_id ON events (account_id, event_id)",
 )
 
+# Status reasons (store/reasons.py): per account, a collection row (its revision, the
+# last id given out; the row writers lock) and the items. `text_key` (the text folded as
+# reasons.text_key does) is unique among items not deleted; with Citus both tables are
+# distributed by account_id, co-located with `accounts`.
+_REASONS = """CREATE TABLE status_reasons (
+        account_id TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        text TEXT NOT NULL,
+        text_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        deleted BOOLEAN NOT NULL,
+        display_order BIGINT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, id)
+    )"""
+_REASON_COLLECTIONS = """CREATE TABLE reason_collections (
+        account_id TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        last_id BIGINT NOT NULL,
+        PRIMARY KEY (account_id)
+    )"""
+SQLITE_V2 = (
+    _REASON_COLLECTIONS,
+    _REASONS,
+    "CREATE UNIQUE INDEX status_reasons_by_text ON status_reasons (account_id, text_key) "
+    "WHERE deleted = 0",
+)
+POSTGRES_V2 = (
+    _REASON_COLLECTIONS,
+    _REASONS,
+    "CREATE UNIQUE INDEX status_reasons_by_text ON status_reasons (account_id, text_key) "
+    "WHERE NOT deleted",
+)
+
+# Dashboard links (dashboard/tokens.py, store/dashboard_tokens.py): one signing secret
+# per account, and each link's token id, expiry and revocation.
+DASHBOARD_TOKENS = (
+    """CREATE TABLE dashboard_secrets (
+        account_id TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id)
+    )""",
+    """CREATE TABLE dashboard_tokens (
+        account_id TEXT NOT NULL,
+        token_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        PRIMARY KEY (account_id, token_id)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
+    Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
+    Migration(3, "dashboard link secrets and tokens", DASHBOARD_TOKENS, DASHBOARD_TOKENS),
 )
 LATEST = MIGRATIONS[-1].version
 

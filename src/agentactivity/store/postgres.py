@@ -37,7 +37,9 @@ from agentactivity.store.base import (
     event_row,
     number_new_events,
 )
+from agentactivity.store.dashboard_tokens import PostgresDashboardTokens
 from agentactivity.store.migrations import Migration
+from agentactivity.store.reasons_postgres import postgres_reasons
 
 # How long to wait to connect, for a free connection of the pool, and for a row lock
 # another transaction holds (e.g. a long batch of the same account) before giving up.
@@ -74,9 +76,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-class PostgresStore:
+class PostgresStore(PostgresDashboardTokens):
     def __init__(self, url: str, auto_migrate: bool = True) -> None:
         self.where = describe(url)
+        self.reasons = postgres_reasons(self)
         # One plain connection first: its error says why (no server, no such database,
         # bad password, ...), where a pool would only time out.
         try:

@@ -19,7 +19,9 @@ from agentactivity.store.base import (
     event_row,
     number_new_events,
 )
+from agentactivity.store.dashboard_tokens import SQLiteDashboardTokens
 from agentactivity.store.migrations import Migration
+from agentactivity.store.reasons_sqlite import sqlite_reasons
 
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
 LOOKUP_CHUNK = 500
@@ -138,7 +140,7 @@ def open_error(path: str, exc: sqlite3.Error) -> StoreError:
     )
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteDashboardTokens):
     def __init__(self, url: str, auto_migrate: bool = True) -> None:
         path = sqlite_path(url)
         if path != ":memory:":
@@ -156,6 +158,7 @@ class SQLiteStore:
             check_header(path)
         self._lock = threading.Lock()
         self._path = path
+        self.reasons = sqlite_reasons(self)
         self.where = repr(path)
         try:
             self._db = sqlite3.connect(

@@ -20,6 +20,7 @@ from agentactivity.api.openapi.common import (
     integer_range_pattern,
 )
 from agentactivity.api.openapi.document import build_openapi, openapi_endpoint
+from agentactivity.api.openapi.stream import STREAM_PATH
 
 __all__ = [
     "ACTIVITY_PATH",
@@ -31,6 +32,7 @@ __all__ = [
     "OPENAPI_PATH",
     "SECURITY",
     "STATE_PATH",
+    "STREAM_PATH",
     "build_openapi",
     "integer_range_pattern",
     "openapi_endpoint",

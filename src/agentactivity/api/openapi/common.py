@@ -14,7 +14,7 @@ EVENTS_PATH = "/api/account/{accountId}/events"
 ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
 DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
 STATE_PATH = "/api/account/{accountId}/agents/state"
-DISCOVERABLE_SERVICES = ("leDataReporting",)
+DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 NDJSON = "application/x-ndjson"
 
 JSONObject = dict[str, Any]
@@ -152,6 +152,27 @@ def _account_id() -> JSONObject:
 
 
 SECURITY: list[dict[str, list[str]]] = [{"OAuth1": []}]
+# Read operations also take a dashboard link's token (dashboard/tokens.py).
+READ_SECURITY: list[dict[str, list[str]]] = [
+    {"OAuth1": []},
+    {"DashboardToken": []},
+    {"DashboardTokenQuery": []},
+]
+
+
+def _read_auth_errors() -> JSONObject:
+    return {
+        "401": _error(
+            401,
+            "Missing or bad OAuth 1.0a signature, or a dashboard token that is malformed, "
+            "altered, expired or revoked (the message says which).",
+        ),
+        "403": _error(
+            403,
+            "Credentials of another account or without `read` scope, or a dashboard token "
+            "of another account.",
+        ),
+    }
 
 
 def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:

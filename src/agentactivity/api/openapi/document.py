@@ -20,8 +20,11 @@ from agentactivity.api.openapi.common import (
     _error,
     _json,
 )
+from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
 from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
+from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
 from agentactivity.api.openapi.schemas import _schemas, _state_schemas
+from agentactivity.api.openapi.stream import STREAM_PATH, _agent_state_stream
 from agentactivity.settings import Settings
 
 
@@ -142,7 +145,9 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         EVENTS_PATH: _ingest(settings),
         ACTIVITY_PATH: _activity(settings),
         STATE_PATH: _agent_state(settings),
+        STREAM_PATH: _agent_state_stream(settings),
         DISCOVERY_PATH: _discovery(),
+        **reason_paths(settings),
     }
     optional = {
         "/healthz": _healthz,
@@ -153,6 +158,9 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     for path, build in optional.items():
         if served is None or path in served:
             path_items[path] = build()
+    for path, item in dashboard_path_items().items():
+        if served is None or path in served:
+            path_items[path] = item
     # Refused before any route is chosen, whatever the path (RequestLimits).
     for item in path_items.values():
         for operation in item.values():
@@ -176,7 +184,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": {**_schemas(settings), **_state_schemas()},
+            "schemas": {**_schemas(settings), **_state_schemas(), **reason_schemas()},
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",
@@ -189,7 +197,8 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
                         "requests_oauthlib.OAuth1 sends it. Timestamps within ±300 s; each "
                         "nonce once. JSON and NDJSON bodies are not signed."
                     ),
-                }
+                },
+                **DASHBOARD_SECURITY_SCHEMES,
             },
         },
     }

@@ -6,6 +6,7 @@ from agentactivity.api.openapi.common import (
     _BLANK,
     DISCOVERABLE_SERVICES,
     NDJSON,
+    READ_SECURITY,
     SECURITY,
     JSONObject,
     _account_id,
@@ -13,6 +14,7 @@ from agentactivity.api.openapi.common import (
     _error,
     _json,
     _query_values,
+    _read_auth_errors,
     _ref,
     _retry_after,
     _store_unavailable,
@@ -123,8 +125,7 @@ def _activity(settings: Settings) -> JSONObject:
             "content": _json({"oneOf": [_ref("Activity"), _ref("ActivityV2")]}),
         },
         "400": _error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
-        "401": _error(401, "Missing or bad OAuth 1.0a signature."),
-        "403": _error(403, "Credentials of another account, or without `read` scope."),
+        **_read_auth_errors(),
         "404": _error(404, "Malformed account id."),
         "429": _retry_after(
             _error(
@@ -149,7 +150,7 @@ def _activity(settings: Settings) -> JSONObject:
             "operationId": "getAgentActivity",
             "summary": "Agent state distribution",
             "description": description,
-            "security": SECURITY,
+            "security": READ_SECURITY,
             "parameters": parameters,
             "responses": responses,
         },
@@ -158,7 +159,7 @@ def _activity(settings: Settings) -> JSONObject:
             "summary": "Agent state distribution (parameters in a JSON body)",
             "description": description
             + " Parameters may also be given in the query string; the body wins.",
-            "security": SECURITY,
+            "security": READ_SECURITY,
             "parameters": [_account_id()],
             "requestBody": {"required": True, "content": _json(_ref("ActivityQuery"))},
             "responses": post_responses,
@@ -176,7 +177,7 @@ def _agent_state(settings: Settings) -> JSONObject:
             "description": "Each agent with an event in the retention window ending at "
             "`asOf` (with an id list: those among them), as every event with `time <= asOf` "
             "leaves it.",
-            "security": SECURITY,
+            "security": READ_SECURITY,
             "parameters": [
                 _account_id(),
                 {
@@ -206,8 +207,7 @@ def _agent_state(settings: Settings) -> JSONObject:
                 "400": _error(
                     400, "A parameter breaks a rule; all problems are listed.", "QueryError"
                 ),
-                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
-                "403": _error(403, "Credentials of another account, or without `read` scope."),
+                **_read_auth_errors(),
                 "404": _error(404, "Malformed account id."),
                 "429": _retry_after(
                     _error(
@@ -236,7 +236,9 @@ def _discovery() -> JSONObject:
                     "name": "serviceName",
                     "in": "path",
                     "required": True,
-                    "description": "Only `leDataReporting` is served; other names are 404.",
+                    "description": "`leDataReporting` (Agent Activity), "
+                    "`accountConfigReadOnly` and `accountConfigReadWrite` (status reasons) "
+                    "are served; other names are 404.",
                     "schema": {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
                 },
                 {

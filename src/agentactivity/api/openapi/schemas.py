@@ -205,7 +205,9 @@ def _schemas(settings: Settings) -> JSONObject:
                 "details": {
                     "type": "array",
                     "minItems": 1,
-                    "items": {"oneOf": [{"type": "string"}, _ref("EventProblem")]},
+                    "items": {
+                        "oneOf": [{"type": "string"}, _ref("EventProblem"), _ref("FieldProblem")]
+                    },
                 },
             },
         },
@@ -369,7 +371,8 @@ def _state_schemas() -> JSONObject:
                 },
                 "reasonName": {
                     "type": ["string", "null"],
-                    "description": "The reason's name; always null for now.",
+                    "description": "The text of the status reason whose id is `reasonId` "
+                    "(deleted ones too), else null.",
                 },
                 "since": {
                     **nullable_ms,

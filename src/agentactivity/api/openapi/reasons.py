@@ -1,0 +1,289 @@
+"""The status reasons' path items and schemas (the vendor's Agent Status Reason API)."""
+
+from __future__ import annotations
+
+from agentactivity.api.openapi.common import (
+    SECURITY,
+    JSONObject,
+    _account_id,
+    _body_timeout,
+    _error,
+    _json,
+    _ref,
+    _store_unavailable,
+)
+from agentactivity.api.reasons import (
+    IF_MATCH_PATTERN,
+    MAX_ITEMS_PER_REQUEST,
+    OVERRIDE_HEADER,
+    REASON_PATH,
+    REASONS_PATH,
+    REVISION_HEADER,
+)
+from agentactivity.reasons import MAX_ORDER, MAX_REASON_ID, MAX_TEXT_CHARS, STATES, TEXT_PATTERN
+from agentactivity.settings import Settings
+
+_REVISION_HEADER: JSONObject = {
+    REVISION_HEADER: {
+        "description": "The revision of the account's status reasons after this request.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+
+
+def _if_match(required: bool) -> JSONObject:
+    return {
+        "name": "If-Match",
+        "in": "header",
+        "required": required,
+        "description": f"The revision the change is based on (the `{REVISION_HEADER}` the "
+        'client last read), as a number or an entity tag (`"7"`, `W/"7"`). Another '
+        "revision is refused with 412"
+        + ("; without the header, 428." if required else "; without it, no check."),
+        "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
+    }
+
+
+def _reason_id() -> JSONObject:
+    return {
+        "name": "statusReasonId",
+        "in": "path",
+        "required": True,
+        "description": "The item's id (anything else is 404).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
+    }
+
+
+def _ok(description: str, schema: JSONObject) -> JSONObject:
+    return {"description": description, "content": _json(schema), "headers": _REVISION_HEADER}
+
+
+def _refusals(settings: Settings, *statuses: int) -> JSONObject:
+    known = {
+        400: _error(
+            400, "Not JSON, or a field breaks a rule (named; all in `details`).", "FieldError"
+        ),
+        401: _error(401, "Missing or bad OAuth 1.0a signature."),
+        403: _error(403, "Credentials of another account, or without `admin` scope."),
+        404: _error(404, "Malformed account id, or no status reason of that id."),
+        408: _body_timeout(settings),
+        409: _error(409, "Another item not deleted has that text (ignoring case)."),
+        412: _error(412, "If-Match is not the current revision (given in the message)."),
+        413: _error(
+            413,
+            f"More than {MAX_ITEMS_PER_REQUEST} items, or a body over "
+            f"{settings.max_body_bytes} bytes.",
+        ),
+        428: _error(428, "No If-Match header."),
+    }
+    responses = {str(status): known[status] for status in statuses}
+    responses["503"] = _store_unavailable()
+    return responses
+
+
+def _collection(settings: Settings) -> JSONObject:
+    return {
+        "get": {
+            "operationId": "listStatusReasons",
+            "summary": "The account's status reasons (Away reasons)",
+            "description": "Scope `read` or `admin`. Items with an `order` first, by order; "
+            "then the others; ties by id.",
+            "security": SECURITY,
+            "tags": ["status reasons"],
+            "parameters": [
+                _account_id(),
+                {
+                    "name": "include_deleted",
+                    "in": "query",
+                    "required": False,
+                    "description": "List deleted items too (default false).",
+                    "schema": {
+                        "type": "string",
+                        "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]|)$",
+                    },
+                },
+                {
+                    "name": "v",
+                    "in": "query",
+                    "required": False,
+                    "description": "Accepted and ignored (clients send `2.0`).",
+                    "schema": {"type": "string"},
+                },
+            ],
+            "responses": {
+                "200": _ok("The items.", {"type": "array", "items": _ref("StatusReason")}),
+                **_refusals(settings, 400, 401, 404),
+                "403": _error(403, "Credentials of another account, or without `read` scope."),
+            },
+        },
+        "post": {
+            "operationId": "createStatusReasons",
+            "summary": "Create one status reason, or an array of them (all or none)",
+            "description": "Scope `admin`. Answers in the shape it was given: an object "
+            "for an object, an array for an array, with the new ids.",
+            "security": SECURITY,
+            "tags": ["status reasons"],
+            "parameters": [_account_id(), _if_match(required=False)],
+            "requestBody": {
+                "required": True,
+                "content": _json(
+                    {
+                        "oneOf": [
+                            _ref("NewStatusReason"),
+                            {
+                                "type": "array",
+                                "maxItems": MAX_ITEMS_PER_REQUEST,
+                                "items": _ref("NewStatusReason"),
+                            },
+                        ]
+                    }
+                ),
+            },
+            "responses": {
+                "200": _ok(
+                    "The created item(s).",
+                    {
+                        "oneOf": [
+                            _ref("StatusReason"),
+                            {"type": "array", "items": _ref("StatusReason")},
+                        ]
+                    },
+                ),
+                **_refusals(settings, 400, 401, 403, 404, 408, 409, 412, 413),
+            },
+        },
+    }
+
+
+def _update(settings: Settings, operation_id: str, summary: str, override: bool) -> JSONObject:
+    parameters = [_account_id(), _reason_id(), _if_match(required=True)]
+    if override:
+        parameters.append(
+            {
+                "name": OVERRIDE_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "`PUT` (any case): this POST is a PUT (for clients that "
+                "cannot send PUT). Missing or another value is 400.",
+                "schema": {"type": "string", "pattern": "^[Pp][Uu][Tt]$"},
+            }
+        )
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": "Scope `admin`. The whole item: fields left out take their "
+        "defaults (`state` Away, `enabled` true, no `order`), except `deleted`, which "
+        "stays as it is unless given (`false` restores a deleted item). A change that "
+        "changes nothing leaves the revision as it is.",
+        "security": SECURITY,
+        "tags": ["status reasons"],
+        "parameters": parameters,
+        "requestBody": {"required": True, "content": _json(_ref("StatusReasonUpdate"))},
+        "responses": {
+            "200": _ok("The item as it now is.", _ref("StatusReason")),
+            **_refusals(settings, 400, 401, 403, 404, 408, 409, 412, 413, 428),
+        },
+    }
+
+
+def _item(settings: Settings) -> JSONObject:
+    return {
+        "put": _update(settings, "updateStatusReason", "Replace a status reason", False),
+        "post": _update(
+            settings,
+            "updateStatusReasonByOverride",
+            f"Replace a status reason (POST with {OVERRIDE_HEADER}: PUT)",
+            True,
+        ),
+        "delete": {
+            "operationId": "deleteStatusReason",
+            "summary": "Delete a status reason (it stays, marked `deleted`)",
+            "description": "Scope `admin`. The item is hidden from listings without "
+            "`include_deleted=true`, and still names its id in agent states. Deleting a "
+            "deleted item changes nothing.",
+            "security": SECURITY,
+            "tags": ["status reasons"],
+            "parameters": [_account_id(), _reason_id(), _if_match(required=True)],
+            "responses": {
+                "200": _ok("The item, deleted.", _ref("StatusReason")),
+                **_refusals(settings, 400, 401, 403, 404, 412, 428),
+            },
+        },
+    }
+
+
+def reason_paths(settings: Settings) -> JSONObject:
+    return {REASONS_PATH: _collection(settings), REASON_PATH: _item(settings)}
+
+
+def reason_schemas() -> JSONObject:
+    text = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_TEXT_CHARS,
+        "pattern": TEXT_PATTERN,
+        "description": "Unique among the account's items not deleted (ignoring case and "
+        "surrounding blanks); not blank; no control characters.",
+    }
+    order = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_ORDER}
+    writable: JSONObject = {
+        "text": text,
+        "state": {"enum": [*STATES, None], "description": "Default (and only) `Away`."},
+        "enabled": {"type": ["boolean", "null"], "description": "Default true."},
+        "order": {**order, "description": "Display order; null or absent: none."},
+    }
+    return {
+        "FieldProblem": {
+            "type": "object",
+            "required": ["field", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "field": {"type": "string", "description": "Such as `items[2].text`."},
+                "message": {"type": "string", "minLength": 1},
+            },
+        },
+        "FieldError": {
+            "description": "A refused request: `details`, when present, lists each field at fault.",
+            "allOf": [
+                _ref("Error"),
+                {"properties": {"details": {"type": "array", "items": _ref("FieldProblem")}}},
+            ],
+        },
+        "StatusReason": {
+            "type": "object",
+            "required": ["id", "text", "state", "enabled", "deleted"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
+                "text": {"type": "string"},
+                "state": {"const": "Away"},
+                "enabled": {"type": "boolean"},
+                "deleted": {"type": "boolean"},
+                "order": {"type": "integer", "minimum": 0, "maximum": MAX_ORDER},
+            },
+        },
+        "NewStatusReason": {
+            "type": "object",
+            "description": "Unknown fields are ignored.",
+            "required": ["text"],
+            "properties": {
+                **writable,
+                "id": {"type": "null", "description": "Ids are assigned by the server."},
+                "deleted": {"enum": [False, None]},
+            },
+        },
+        "StatusReasonUpdate": {
+            "type": "object",
+            "description": "Unknown fields are ignored.",
+            "required": ["text"],
+            "properties": {
+                **writable,
+                "id": {
+                    "type": ["integer", "null"],
+                    "description": "If given, the id of the path.",
+                },
+                "deleted": {"type": ["boolean", "null"]},
+            },
+        },
+    }

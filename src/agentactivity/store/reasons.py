@@ -1,0 +1,245 @@
+"""Status reasons in the store, written once for both backends.
+
+Each account's reasons are one collection with a revision (`reason_collections`: the
+revision and the last id given out) and its items (`status_reasons`). Every change runs
+in one transaction that first locks the account's collection row (SQLite: the write
+lock of BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE), checks `If-Match` against
+the revision it read, changes the items and increments the revision. Two writers holding
+the same revision therefore cannot both succeed: the second waits for the lock, then
+reads the new revision and is refused. Ids are the account's own sequence 1, 2, 3, ...
+(never reused: deleting only marks an item).
+
+A backend supplies two things: `transaction()`, a context manager giving a `Sql`
+function inside one write transaction that holds the lock, and `read()`, one giving a
+`Sql` for single statements. SQL is written with `?` placeholders; the PostgreSQL side
+translates them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from agentactivity.reasons import (
+    ReasonFields,
+    ReasonNotFound,
+    StaleRevision,
+    StatusReason,
+    TextTaken,
+    text_key,
+)
+
+
+class Sql(Protocol):
+    def __call__(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+_ITEM = "r.id, r.text, r.state, r.enabled, r.deleted, r.display_order"
+# Items with an order first, by order; then the others; ties by id (creation order).
+_ORDER_BY = "ORDER BY r.display_order IS NULL, r.display_order, r.id"
+
+
+def _item(row: Sequence[Any]) -> StatusReason:
+    return StatusReason(int(row[0]), row[1], row[2], bool(row[3]), bool(row[4]), row[5])
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ReasonCollections:
+    """Every account's status reasons, on one backend."""
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractContextManager[Sql]],
+        read: Callable[[], AbstractContextManager[Sql]],
+        lock_clause: str,
+    ) -> None:
+        self._transaction = transaction
+        self._read = read
+        self._lock_clause = lock_clause  # appended to the SELECT of the collection row
+
+    # --- reads (one statement each: one consistent snapshot) --------------------------
+
+    def revision(self, account_id: str) -> int:
+        with self._read() as sql:
+            rows = sql(
+                "SELECT revision FROM reason_collections WHERE account_id = ?", (account_id,)
+            )
+        return int(rows[0][0]) if rows else 0
+
+    def listing(
+        self, account_id: str, include_deleted: bool = False
+    ) -> tuple[int, list[StatusReason]]:
+        """(revision, items), items without the deleted ones unless asked."""
+        hide = "" if include_deleted else " AND r.deleted = ?"
+        params: tuple[Any, ...] = (account_id,) if include_deleted else (False, account_id)
+        with self._read() as sql:
+            rows = sql(
+                f"SELECT c.revision, {_ITEM} FROM reason_collections c "
+                "LEFT JOIN status_reasons r ON r.account_id = c.account_id" + hide + " "
+                f"WHERE c.account_id = ? {_ORDER_BY}",
+                params,
+            )
+        if not rows:
+            return 0, []
+        return int(rows[0][0]), [_item(row[1:]) for row in rows if row[1] is not None]
+
+    # --- changes -----------------------------------------------------------------------
+
+    def create(
+        self, account_id: str, items: Sequence[ReasonFields], if_match: int | None = None
+    ) -> tuple[int, list[StatusReason]]:
+        """Add the items (all or none) with new ids; returns (revision, the new items)."""
+        with self._transaction() as sql:
+            revision, last_id = self._lock(sql, account_id)
+            _check(if_match, revision)
+            taken = {
+                key: reason_id
+                for reason_id, key in sql(
+                    "SELECT id, text_key FROM status_reasons WHERE account_id = ? AND deleted = ?",
+                    (account_id, False),
+                )
+            }
+            created: list[StatusReason] = []
+            in_batch: dict[str, int] = {}
+            for index, fields in enumerate(items):
+                key = fields.text_key
+                if key in taken:
+                    raise TextTaken(_taken_message(fields.text, taken[key]), revision, index)
+                if key in in_batch:
+                    message = f"{fields.text!r} repeats the text of items[{in_batch[key]}]"
+                    raise TextTaken(message, revision, index)
+                in_batch[key] = index
+                last_id += 1
+                created.append(
+                    StatusReason(
+                        last_id, fields.text, fields.state, fields.enabled, False, fields.order
+                    )
+                )
+            if not created:
+                return revision, []
+            now = _now_ms()
+            for item in created:
+                sql(
+                    "INSERT INTO status_reasons (account_id, id, text, text_key, state, enabled, "
+                    "deleted, display_order, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (account_id, *_values(item), now, now),
+                )
+            revision += 1
+            sql(
+                "UPDATE reason_collections SET revision = ?, last_id = ? WHERE account_id = ?",
+                (revision, last_id, account_id),
+            )
+        return revision, created
+
+    def update(
+        self, account_id: str, reason_id: int, fields: ReasonFields, if_match: int
+    ) -> tuple[int, StatusReason]:
+        """Replace the item's fields (`deleted` None: as it is); returns (revision, item)."""
+        with self._transaction() as sql:
+            revision, current = self._locked_item(sql, account_id, reason_id, if_match)
+            deleted = current.deleted if fields.deleted is None else fields.deleted
+            wanted = StatusReason(
+                reason_id, fields.text, fields.state, fields.enabled, deleted, fields.order
+            )
+            if wanted == current:
+                return revision, current  # nothing changes: neither does the revision
+            if not deleted:
+                other = sql(
+                    "SELECT id FROM status_reasons WHERE account_id = ? AND text_key = ? "
+                    "AND deleted = ? AND id <> ?",
+                    (account_id, text_key(wanted.text), False, reason_id),
+                )
+                if other:
+                    raise TextTaken(_taken_message(wanted.text, int(other[0][0])), revision)
+            return self._write(sql, account_id, revision, wanted), wanted
+
+    def delete(self, account_id: str, reason_id: int, if_match: int) -> tuple[int, StatusReason]:
+        """Mark the item deleted; returns (revision, item). Deleting a deleted item
+        changes nothing."""
+        with self._transaction() as sql:
+            revision, current = self._locked_item(sql, account_id, reason_id, if_match)
+            if current.deleted:
+                return revision, current
+            wanted = StatusReason(
+                reason_id, current.text, current.state, current.enabled, True, current.order
+            )
+            return self._write(sql, account_id, revision, wanted), wanted
+
+    # --- inside a transaction ----------------------------------------------------------
+
+    def _lock(self, sql: Sql, account_id: str) -> tuple[int, int]:
+        """Create the collection if needed and lock it; (revision, last id given out)."""
+        sql(
+            "INSERT INTO reason_collections (account_id, revision, last_id) VALUES (?, 0, 0) "
+            "ON CONFLICT (account_id) DO NOTHING",
+            (account_id,),
+        )
+        ((revision, last_id),) = sql(
+            "SELECT revision, last_id FROM reason_collections WHERE account_id = ?"
+            + self._lock_clause,
+            (account_id,),
+        )
+        return int(revision), int(last_id)
+
+    def _locked_item(
+        self, sql: Sql, account_id: str, reason_id: int, if_match: int
+    ) -> tuple[int, StatusReason]:
+        revision, _ = self._lock(sql, account_id)
+        rows = sql(
+            f"SELECT {_ITEM} FROM status_reasons r WHERE r.account_id = ? AND r.id = ?",
+            (account_id, reason_id),
+        )
+        if not rows:
+            raise ReasonNotFound(
+                f"statusReasonId: no status reason {reason_id} in the account", revision
+            )
+        _check(if_match, revision)
+        return revision, _item(rows[0])
+
+    def _write(self, sql: Sql, account_id: str, revision: int, item: StatusReason) -> int:
+        _, text, key, state, enabled, deleted, order = _values(item)
+        sql(
+            "UPDATE status_reasons SET text = ?, text_key = ?, state = ?, enabled = ?, "
+            "deleted = ?, display_order = ?, updated_at = ? WHERE account_id = ? AND id = ?",
+            (text, key, state, enabled, deleted, order, _now_ms(), account_id, item.id),
+        )
+        sql(
+            "UPDATE reason_collections SET revision = ? WHERE account_id = ?",
+            (revision + 1, account_id),
+        )
+        return revision + 1
+
+
+def _values(item: StatusReason) -> tuple[Any, ...]:
+    """id, text, text_key, state, enabled, deleted, display_order."""
+    return (
+        item.id,
+        item.text,
+        text_key(item.text),
+        item.state,
+        item.enabled,
+        item.deleted,
+        item.order,
+    )
+
+
+def _check(if_match: int | None, revision: int) -> None:
+    if if_match is not None and if_match != revision:
+        raise StaleRevision(
+            f"If-Match: revision {if_match} is not the current one; the status reasons are at "
+            f"revision {revision} (read them again, then retry with If-Match: {revision})",
+            revision,
+        )
+
+
+def _taken_message(text: str, holder: int) -> str:
+    return (
+        f"{text!r} is already the text of status reason {holder} (texts are unique among "
+        "items not deleted, ignoring case and surrounding blanks)"
+    )
