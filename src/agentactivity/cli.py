@@ -5,25 +5,31 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 
 from agentactivity.api.routes import ACCOUNT_ID
+from agentactivity.cli_common import (
+    DbOption,
+    LogLevel,
+    ShutdownTimeoutOption,
+    build_service,
+    err,
+    fail,
+    load_settings,
+    out,
+)
 from agentactivity.cli_db import db_app
+from agentactivity.cli_demo import register as register_demo
 from agentactivity.cli_transfer import register as register_transfer
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
 from agentactivity.dashboard.cli import register as register_dashboard
 from agentactivity.logs import setup_logging
 from agentactivity.server import run_server
-from agentactivity.service import ActivityService
-from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
-from agentactivity.store import StoreError, open_store
+from agentactivity.store import StoreError
 
 app = typer.Typer(
     name="agentactivity",
@@ -42,66 +48,8 @@ app = typer.Typer(
 keys_app = typer.Typer(
     help="Manage API credentials (OAuth 1.0a keys bound to one account).", no_args_is_help=True
 )
-app.add_typer(keys_app, name="keys")
-app.add_typer(db_app, name="db")
-register_transfer(app)
-register_dashboard(app)
-
-err = Console(stderr=True)
-out = Console()
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db, a bare "
-        "file path or postgresql://user@host:5432/dbname. Default: $AGENTACTIVITY_DB, "
-        f"else {DEFAULT_DB}",
-        show_default=False,
-    ),
-]
-
 
 log = logging.getLogger("agentactivity.cli")
-
-
-class LogLevel(StrEnum):
-    critical = "critical"
-    error = "error"
-    warning = "warning"
-    info = "info"
-    debug = "debug"
-
-
-ShutdownTimeoutOption = Annotated[
-    int,
-    typer.Option(
-        "--shutdown-timeout",
-        min=0,
-        help="On SIGTERM (or Ctrl-C), stop accepting connections and give requests in "
-        "flight this many seconds to finish before cancelling them.",
-    ),
-]
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"agentactivity: error: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _settings(db: str | None, **overrides: object) -> Settings:
-    try:
-        return Settings.from_env(db_url=db, **overrides)
-    except SettingsError as exc:
-        raise fail(str(exc), 2) from exc
-
-
-def _build_service(settings: Settings) -> ActivityService:
-    try:
-        store = open_store(settings.db_url)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    return ActivityService(store, settings)
 
 
 def _check_redis(url: str) -> None:
@@ -160,7 +108,7 @@ def serve(
     from agentactivity.api.app import create_app
 
     setup_logging(log_level.value)
-    settings = _settings(db, redis_url=redis, workers=workers)
+    settings = load_settings(db, redis_url=redis, workers=workers)
     if settings.redis_url:
         _check_redis(settings.redis_url)
     if settings.workers > 1:
@@ -171,7 +119,7 @@ def serve(
         except (WorkersError, StoreError) as exc:
             raise fail(str(exc)) from exc
         raise typer.Exit(code)
-    service = _build_service(settings)
+    service = build_service(settings)
     log.info("loading events from %s", service.settings.db_url)
     try:
         loaded = service.load()
@@ -220,7 +168,7 @@ def keys_create(
     for name in scopes:
         if name not in SCOPES:
             raise fail(f"--scope {name!r}: choose from {', '.join(SCOPES)}", 2)
-    service = _build_service(_settings(db))
+    service = build_service(load_settings(db))
     credentials = new_credentials(account, scopes)
     service.store.add_credentials(credentials)
     service.store.close()
@@ -335,63 +283,12 @@ def simulate(
     err.print(f"Posted {len(events)} events: {accepted} accepted, {duplicates} duplicates")
 
 
-@app.command()
-def demo(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
-    agents: Annotated[int, typer.Option(help="Simulated agents.", min=1, max=10_000)] = 40,
-    db: Annotated[
-        Path, typer.Option(help="Demo database file; it is recreated at every start.")
-    ] = Path("agentactivity-demo.db"),
-    credentials_file: Annotated[
-        Path, typer.Option("--credentials-file", help="Where to write the demo's keys.")
-    ] = Path("demo-credentials.json"),
-    log_level: Annotated[
-        LogLevel, typer.Option("--log-level", help="Level of the JSON log lines on stderr.")
-    ] = LogLevel.warning,
-    shutdown_timeout: ShutdownTimeoutOption = 30,
-) -> None:
-    """Serve a simulated contact center: account 12345678, 24 h back-filled, live events.
-
-    Example: agentactivity demo --port 8080 --agents 40
-
-    Writes the demo's keys (plus baseUrl) to demo-credentials.json, so that
-    `agentactivity query --credentials demo-credentials.json --timeframe 60` works at once.
-    """
-    from agentactivity import demo as demo_mod
-    from agentactivity.api.app import create_app
-
-    setup_logging(log_level.value)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    service = _build_service(_settings(str(db)))
-    simulator = demo_mod.prepare(service, agents, 24, seed=1, console=err)
-    base_url = f"http://{host}:{port}"
-    demo_mod.write_credentials(service, credentials_file, base_url)
-    dashboard = demo_mod.dashboard_link(service, base_url)
-    live_stop = threading.Event()
-    live = threading.Thread(
-        target=demo_mod.run_live,
-        args=(service, simulator, live_stop),
-        name="demo-live",
-        daemon=True,
-    )
-    live.start()
-    err.print(
-        f"Demo account {demo_mod.DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
-        f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
-        f"  .venv/bin/agentactivity query --credentials {credentials_file} "
-        "--timeframe 60 --interval 15\n"
-        f"Dashboard (read-only link, valid 24 h): {dashboard}",
-        soft_wrap=True,
-        highlight=False,
-    )
-    try:
-        run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
-    finally:
-        live_stop.set()
-        live.join()
-        service.store.close()
+# Listed in --help in this order, after the commands above.
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+register_transfer(app)
+register_dashboard(app)
+register_demo(app)
 
 
 def main() -> None:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import cast
 
 import typer
 
-from agentactivity.settings import DEFAULT_DB
+from agentactivity.cli_common import DbOption
 
 db_app = typer.Typer(help="Manage the database: bring its schema up to date.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
 def upgrade(
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db, a bare "
-            "file path or postgresql://user@host:5432/dbname. Default: $AGENTACTIVITY_DB, "
-            f"else {DEFAULT_DB}",
-            show_default=False,
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Apply the schema migrations the database lacks, one transaction each, and print them.
 
@@ -32,10 +23,10 @@ def upgrade(
     database. `serve` and `keys create` also apply missing migrations when they open it;
     a database written by a newer agentactivity is refused, never downgraded.
     """
-    from agentactivity.cli import _settings, fail
+    from agentactivity.cli_common import fail, load_settings
     from agentactivity.store import StoreError, migrations, open_store
 
-    settings = _settings(db)
+    settings = load_settings(db)
     try:
         store = cast(migrations.Migratable, open_store(settings.db_url, auto_migrate=False))
         try:

@@ -12,8 +12,8 @@ from typing import IO, Annotated
 import orjson
 import typer
 
+from agentactivity.cli_common import DbOption
 from agentactivity.events import Event, EventError, TimeBounds, parse_event
-from agentactivity.settings import DEFAULT_DB
 
 EXPORT_PAGE = 10_000
 MAX_PROBLEMS = 20
@@ -24,21 +24,11 @@ HISTORY_BOUNDS = TimeBounds(oldest=-(2**63), newest=2**63 - 1)
 AccountOption = Annotated[
     str, typer.Option("--account", help="Account id, e.g. 12345678.", show_default=False)
 ]
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db, a bare "
-        "file path or postgresql://user@host:5432/dbname. Default: $AGENTACTIVITY_DB, "
-        f"else {DEFAULT_DB}",
-        show_default=False,
-    ),
-]
 
 
 def _check_account(account: str) -> None:
     from agentactivity.api.routes import ACCOUNT_ID
-    from agentactivity.cli import fail
+    from agentactivity.cli_common import fail
 
     if not ACCOUNT_ID.fullmatch(account):
         raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
@@ -73,11 +63,11 @@ def export_events(
     """
     from rich.progress import Progress
 
-    from agentactivity.cli import _settings, err, fail
+    from agentactivity.cli_common import err, fail, load_settings
     from agentactivity.store import StoreError, open_store
 
     _check_account(account)
-    settings = _settings(db)
+    settings = load_settings(db)
     try:
         store = open_store(settings.db_url)
     except StoreError as exc:
@@ -182,11 +172,11 @@ def import_events(
     """
     from rich.progress import Progress
 
-    from agentactivity.cli import _settings, err, fail
+    from agentactivity.cli_common import err, fail, load_settings
     from agentactivity.store import StoreError, open_store
 
     _check_account(account)
-    settings = _settings(db)
+    settings = load_settings(db)
     source = "stdin" if input_ == "-" else input_
     try:
         if input_ == "-":

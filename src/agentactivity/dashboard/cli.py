@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from agentactivity.cli_common import DbOption
 from agentactivity.dashboard.token_format import TOKEN_ID, DashboardToken, parse_ttl
 from agentactivity.dashboard.tokens import iso, issue
-from agentactivity.settings import DEFAULT_DB
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_TTL = "8h"
@@ -71,16 +71,7 @@ def dashboard_link(
             show_default=False,
         ),
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db, a bare "
-            "file path or postgresql://user@host:5432/dbname. Default: $AGENTACTIVITY_DB, "
-            f"else {DEFAULT_DB}",
-            show_default=False,
-        ),
-    ] = None,
+    db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Print a dashboard link: a URL that opens the live dashboard of one account in a
@@ -97,7 +88,7 @@ def dashboard_link(
     Anyone with the link can watch the account until it expires: share it like a key.
     """
     from agentactivity.api.routes import ACCOUNT_ID
-    from agentactivity.cli import _settings, fail
+    from agentactivity.cli_common import fail, load_settings
     from agentactivity.store import StoreError, open_store
 
     if not ACCOUNT_ID.fullmatch(account):
@@ -112,7 +103,7 @@ def dashboard_link(
         ttl_ms = parse_ttl(ttl or DEFAULT_TTL)
     except ValueError as exc:
         raise fail(f"--ttl {exc}", 2) from exc
-    settings = _settings(db)
+    settings = load_settings(db)
     public = settings.public_base_uri
     if public and "://" not in public:  # a host, as domain discovery hands it out
         public = f"https://{public}"

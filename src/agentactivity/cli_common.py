@@ -1,0 +1,67 @@
+"""What the command-line modules share: consoles, common options, one-line failures,
+and opening the service from the options given."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from agentactivity.service import ActivityService
+from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
+from agentactivity.store import StoreError, open_store
+
+err = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database: sqlite:///relative/file.db, sqlite:////absolute/file.db, a bare "
+        "file path or postgresql://user@host:5432/dbname. Default: $AGENTACTIVITY_DB, "
+        f"else {DEFAULT_DB}",
+        show_default=False,
+    ),
+]
+
+
+class LogLevel(StrEnum):
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
+ShutdownTimeoutOption = Annotated[
+    int,
+    typer.Option(
+        "--shutdown-timeout",
+        min=0,
+        help="On SIGTERM (or Ctrl-C), stop accepting connections and give requests in "
+        "flight this many seconds to finish before cancelling them.",
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"agentactivity: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_settings(db: str | None, **overrides: object) -> Settings:
+    try:
+        return Settings.from_env(db_url=db, **overrides)
+    except SettingsError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def build_service(settings: Settings) -> ActivityService:
+    try:
+        store = open_store(settings.db_url)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    return ActivityService(store, settings)
