@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from agentactivity.engine.packed import PackedSeries, accrued_one
+from agentactivity.engine.packed import Packing
+from agentactivity.engine.records import Reasons
 from agentactivity.engine.timeline import (
     FIGURE_COLUMNS,
     FIGURES_PER_STATE,
     OFFLINE,
     STATE_NAMES_BY_CODE,
     AgentTimeline,
-    SegmentArrays,
 )
 from agentactivity.events import Event
 
@@ -35,108 +35,96 @@ class ScopeFigures:
     reasons: np.ndarray
 
 
-class _Packing:
-    """A snapshot of timelines in packed form, for evaluating many agents at once."""
-
-    def __init__(self, timelines: dict[int, AgentTimeline]) -> None:
-        self.order = sorted(timelines)
-        self.rank = {agent: i for i, agent in enumerate(self.order)}
-        self.states = PackedSeries([timelines[a].arrays() for a in self.order], FIGURE_COLUMNS)
-        reason_series: list[SegmentArrays] = []
-        self.reason_ids: list[str] = []
-        self.reason_range = np.zeros((len(self.order), 2), dtype=np.int64)
-        for i, agent in enumerate(self.order):
-            self.reason_range[i, 0] = len(reason_series)
-            for reason, arrays in timelines[agent].reason_arrays().items():
-                reason_series.append(arrays)
-                self.reason_ids.append(reason)
-            self.reason_range[i, 1] = len(reason_series)
-        self.reasons = PackedSeries(reason_series, FIGURES_PER_STATE)
-
-
 class AccountTimelines:
     """The engine's view of one account: every agent's timeline and the last seq seen.
 
-    Queries evaluate most agents through a packed snapshot (one searchsorted for all of
-    them). Agents changed since the snapshot was taken are evaluated one by one from
-    their own, always current, arrays; the snapshot is retaken once too many have
-    changed, so its cost is shared by many events instead of paid at every query.
+    Queries evaluate agents through a packed snapshot (one searchsorted for all of
+    them). Agents changed since the snapshot was taken are evaluated from a second,
+    small packing of those agents only, kept until the next change; the snapshot is
+    retaken once too many agents have changed, so its cost is shared by many events
+    instead of paid at every query.
     """
 
     def __init__(self) -> None:
         self.timelines: dict[int, AgentTimeline] = {}
+        self.reasons = Reasons()
         self.last_seq = 0
-        self._snapshot: _Packing | None = None
+        self._snapshot: Packing | None = None
         self._changed: set[int] = set()
+        self._delta: Packing | None = None  # the changed agents, while `_changed` holds
+        self._sorted_ids: list[int] | None = None
 
     def add(self, seq: int, event: Event) -> None:
         timeline = self.timelines.get(event.agent_id)
         if timeline is None:
-            timeline = self.timelines[event.agent_id] = AgentTimeline(event.agent_id)
+            timeline = self.timelines[event.agent_id] = AgentTimeline(event.agent_id, self.reasons)
+            self._sorted_ids = None
         timeline.add(seq, event)
         self.last_seq = seq
         self._changed.add(event.agent_id)
+        self._delta = None
 
     def prune(self, before_ms: int) -> None:
         """Forget what no longer matters before `before_ms` (see `retention`)."""
         for agent_id, timeline in list(self.timelines.items()):
             if timeline.prune(before_ms):
                 self._changed.add(agent_id)
+                self._delta = None
                 if timeline.is_empty:
                     del self.timelines[agent_id]
+                    self._sorted_ids = None
 
-    def _current_snapshot(self) -> _Packing:
+    def sorted_ids(self) -> list[int]:
+        if self._sorted_ids is None:
+            self._sorted_ids = sorted(self.timelines)
+        return self._sorted_ids
+
+    def _packings(self) -> tuple[Packing, Packing]:
+        """The snapshot, and the packing of the agents changed since."""
         if self._snapshot is None or len(self._changed) > max(64, len(self.timelines) // 10):
-            self._snapshot = _Packing(self.timelines)
+            ids = self.sorted_ids()
+            self._snapshot = Packing([self.timelines[a] for a in ids], self.reasons)
             self._changed.clear()
-        return self._snapshot
+            self._delta = None
+        if self._delta is None:
+            ids = sorted(a for a in self._changed if a in self.timelines)
+            self._delta = Packing([self.timelines[a] for a in ids], self.reasons)
+        return self._snapshot, self._delta
 
     def figures(
         self, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
     ) -> ScopeFigures:
         """ms figures of the asked agents (None: all) over each scope [a, b)."""
-        snapshot = self._current_snapshot()
+        snapshot, delta = self._packings()
         if agent_ids is None:
-            selected = sorted(self.timelines)
+            selected = self.sorted_ids()
         else:
             selected = [a for a in agent_ids if a in self.timelines]
         edges = np.unique(np.array([t for scope in scopes for t in scope], dtype=np.int64))
         lo = np.searchsorted(edges, [a for a, _ in scopes])
         hi = np.searchsorted(edges, [b for _, b in scopes])
 
-        from_snapshot = [
-            row for row, a in enumerate(selected) if a not in self._changed and a in snapshot.rank
-        ]
-        one_by_one = [row for row, a in enumerate(selected) if a in self._changed]
-
+        ids = np.array(selected, dtype=np.int64)
+        changed = np.isin(ids, delta.agent_ids)
         states = np.zeros((len(selected), len(edges), FIGURE_COLUMNS), dtype=np.int64)
-        ranks = np.fromiter((snapshot.rank[selected[r]] for r in from_snapshot), dtype=np.int64)
-        states[from_snapshot] = snapshot.states.accrued(ranks, edges)
-        for row in one_by_one:
-            states[row] = accrued_one(self.timelines[selected[row]].arrays(), edges)
-
-        # Away reasons: the snapshot's series of unchanged agents, then changed ones.
-        ranges = snapshot.reason_range[ranks]
-        reason_rows = np.repeat(
-            np.array(from_snapshot, dtype=np.int64), ranges[:, 1] - ranges[:, 0]
+        reason_rows, reason_ids, reason_parts = [], [], []
+        for packing, rows in ((snapshot, np.nonzero(~changed)[0]), (delta, np.nonzero(changed)[0])):
+            if not len(rows):
+                continue
+            part, owners, ids_of_series, reasons = packing.figures(packing.ranks(ids[rows]), edges)
+            states[rows] = part
+            reason_rows.append(rows[owners])
+            reason_ids.extend(ids_of_series)
+            reason_parts.append(reasons)
+        reasons = (
+            np.concatenate(reason_parts)
+            if reason_parts
+            else np.zeros((0, len(edges), FIGURES_PER_STATE), dtype=np.int64)
         )
-        series = np.concatenate(
-            [np.arange(a, b, dtype=np.int64) for a, b in ranges] or [np.zeros(0, np.int64)]
-        )
-        reason_ids = [snapshot.reason_ids[s] for s in series.tolist()]
-        parts = [snapshot.reasons.accrued(series, edges)]
-        extra_rows = []
-        for row in one_by_one:
-            for reason, arrays in self.timelines[selected[row]].reason_arrays().items():
-                parts.append(accrued_one(arrays, edges)[None])
-                reason_ids.append(reason)
-                extra_rows.append(row)
-        reasons = np.concatenate(parts)
-        reason_rows = np.concatenate([reason_rows, np.array(extra_rows, dtype=np.int64)])
         return ScopeFigures(
             selected,
             states[:, hi] - states[:, lo],
-            reason_rows,
+            np.concatenate(reason_rows) if reason_rows else np.zeros(0, dtype=np.int64),
             reason_ids,
             reasons[:, hi] - reasons[:, lo],
         )
