@@ -18,8 +18,6 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-
 from agentactivity.engine import Engine
 from agentactivity.events import parse_event
 from agentactivity.simulate import Simulator
@@ -34,10 +32,6 @@ def rss_bytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def _nbytes(obj: Any) -> int:
-    return int(obj.nbytes) if isinstance(obj, np.ndarray) else 0
 
 
 def breakdown(engine: Engine) -> dict[str, int]:
@@ -69,7 +63,7 @@ def breakdown(engine: Engine) -> dict[str, int]:
             out["packed snapshot: state series"] = snapshot.states.nbytes
             out["packed snapshot: reason series"] = snapshot.reasons.nbytes
             out["_reason_rows"] = len(snapshot.reasons._keys)
-            out["_reason_series"] = len(snapshot.reason_ids)
+            out["_reason_series"] = len(snapshot.reason_numbers)
         out["_segments"] = segments
     except AttributeError as exc:  # the engine's internals changed: say so, keep going
         out["_unreadable"] = 1

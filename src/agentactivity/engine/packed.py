@@ -33,6 +33,9 @@ TIME_BITS = 42
 TIME_MASK = (1 << TIME_BITS) - 1
 MAX_SERIES = 2 ** (63 - TIME_BITS)
 INT32_LIMIT = 2**31
+# Queries over the last two days (the default maximum timeframe is one) search only the
+# rows of that period.
+RECENT_MS = 2 * 24 * 3_600_000
 
 
 def _state_activity() -> np.ndarray:
@@ -56,9 +59,14 @@ REASON_ACTIVITY = np.array(
 
 
 class PackedSeries:
-    """Read-only concatenation of series, built once and evaluated many times."""
+    """Read-only concatenation of series, built once and evaluated many times.
 
-    __slots__ = ("_activity", "_codes", "_cumulative", "_keys")
+    Besides every key, it keeps the keys of the *recent* rows, those of segments that
+    end after `RECENT_MS` before the newest start: a query whose times are all recent
+    searches only them, so its cost does not grow with the history kept.
+    """
+
+    __slots__ = ("_activity", "_codes", "_cumulative", "_keys", "_recent", "_shift", "_since")
 
     def __init__(
         self, series: np.ndarray, starts: np.ndarray, codes: np.ndarray, activity: np.ndarray
@@ -70,26 +78,51 @@ class PackedSeries:
         self._activity = activity
         self._keys = (series << TIME_BITS) | starts
         self._codes = codes.astype(np.uint8)
-        first = np.ones(n, dtype=bool)
-        first[1:] = series[1:] != series[:-1]
+        last = np.ones(n, dtype=bool)  # the last row of its series
+        last[:-1] = series[1:] != series[:-1]
+        ends = np.nonzero(last)[0]
+        firsts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
         durations = np.zeros(n, dtype=np.int64)
         if n > 1:
             durations[:-1] = np.diff(starts)
-        durations[np.nonzero(first)[0][1:] - 1] = 0  # a series' last row ends nowhere
-        # Row of each row's series start: the cumulative is reset there.
-        series_first = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-        span = int((starts - starts[series_first]).max()) if n else 0
+        durations[ends] = 0  # a series' last row ends nowhere
+        span = int((starts[ends] - starts[firsts]).max()) if n else 0
         dtype = np.int32 if span < INT32_LIMIT else np.int64
         columns = activity.shape[1]
         self._cumulative = np.empty((n, columns), dtype=dtype)
-        for column in range(columns):
-            accrued = activity[codes, column] * durations
-            before = np.cumsum(accrued) - accrued  # ms accrued before each row
-            self._cumulative[:, column] = before - before[series_first]
+        if n:
+            steps = durations.astype(dtype)
+            for column in range(columns):
+                accrued = np.take(activity[:, column].astype(dtype), codes) * steps
+                # The last row of a series takes back the series' sum, so that one
+                # running sum restarts from 0 at every series (and stays within `span`).
+                accrued[ends] = -np.add.reduceat(accrued, firsts)
+                np.subtract(
+                    np.cumsum(accrued, dtype=dtype), accrued, out=self._cumulative[:, column]
+                )
+        self._index_recent(series, starts, starts + durations, last)
+
+    def _index_recent(
+        self, series: np.ndarray, starts: np.ndarray, ends: np.ndarray, last: np.ndarray
+    ) -> None:
+        self._since = int(starts.max()) - RECENT_MS if len(starts) else 0
+        recent = last | (ends > self._since)  # a suffix of every series
+        if recent.all():
+            self._recent, self._shift = self._keys, np.zeros(1, dtype=np.int64)
+            return
+        rows = np.nonzero(recent)[0]
+        self._recent = self._keys[rows]
+        # Row in all keys = position in the recent keys + the shift of the series.
+        shift = np.zeros(int(series[-1]) + 1, dtype=np.int64)
+        shift[series[rows]] = rows - np.arange(len(rows))
+        self._shift = shift
 
     @property
     def nbytes(self) -> int:
-        return int(self._keys.nbytes + self._codes.nbytes + self._cumulative.nbytes)
+        arrays = [self._keys, self._codes, self._cumulative, self._shift]
+        if self._recent is not self._keys:
+            arrays.append(self._recent)
+        return sum(int(a.nbytes) for a in arrays)
 
     def accrued(self, series: np.ndarray, times: np.ndarray) -> np.ndarray:
         """ms accrued by each column of each series before each time: (series, times, columns)."""
@@ -97,14 +130,18 @@ class PackedSeries:
         shape = (len(series), len(times), columns)
         if not len(self._keys) or not len(series) or not len(times):
             return np.zeros(shape, dtype=np.int64)
+        recent = int(times.min()) >= self._since
+        keys = self._recent if recent else self._keys
         wanted = ((series.astype(np.int64) << TIME_BITS)[:, None] | times[None, :]).ravel()
-        found = np.searchsorted(self._keys, wanted, side="right") - 1
+        found = np.searchsorted(keys, wanted, side="right") - 1
         safe = np.maximum(found, 0)
-        keys = self._keys[safe]
-        valid = (found >= 0) & ((keys >> TIME_BITS) == np.repeat(series, len(times)))
-        since_start = np.tile(times, len(series)) - (keys & TIME_MASK)
-        result = self._cumulative[safe].astype(np.int64)
-        result += self._activity[self._codes[safe]] * since_start[:, None]
+        key = keys[safe]
+        owner = key >> TIME_BITS
+        valid = (found >= 0) & (owner == np.repeat(series, len(times)))
+        rows = safe + self._shift[owner] if recent and keys is not self._keys else safe
+        since_start = np.tile(times, len(series)) - (key & TIME_MASK)
+        result = self._cumulative[rows].astype(np.int64)
+        result += self._activity[self._codes[rows]] * since_start[:, None]
         result[~valid] = 0
         return result.reshape(shape)
 
@@ -118,11 +155,11 @@ class Packing:
     """A snapshot of timelines in packed form, for evaluating many agents at once.
 
     Agent i is `agent_ids[i]` (ascending); its state series is number i, its reason
-    series are `reason_first[i]` to `reason_first[i + 1]`, `reason_ids[s]` the reason
-    of series s.
+    series are `reason_first[i]` to `reason_first[i + 1]`, `reason_numbers[s]` the
+    account's number of the reason of series s.
     """
 
-    __slots__ = ("agent_ids", "reason_first", "reason_ids", "reasons", "states")
+    __slots__ = ("_names", "agent_ids", "reason_first", "reason_numbers", "reasons", "states")
 
     def __init__(self, timelines: Sequence[AgentTimeline], reasons: Reasons) -> None:
         agents = len(timelines)
@@ -158,12 +195,14 @@ class Packing:
         self.reasons = PackedSeries(
             series[order].astype(np.int64), rows_start[order], rows_code[order], REASON_ACTIVITY
         )
-        self.reason_ids = [reasons.names[n] for n in (pairs & (INT32_LIMIT - 1)).tolist()]
+        self.reason_numbers = pairs & (INT32_LIMIT - 1)
+        self._names = reasons.names  # grows only by appending: numbers stay valid
         self.reason_first = np.searchsorted(pairs >> 31, np.arange(agents + 1))
 
     @property
     def nbytes(self) -> int:
-        return self.states.nbytes + self.reasons.nbytes + int(self.agent_ids.nbytes)
+        arrays = (self.agent_ids, self.reason_first, self.reason_numbers)
+        return self.states.nbytes + self.reasons.nbytes + sum(int(a.nbytes) for a in arrays)
 
     def ranks(self, agent_ids: np.ndarray) -> np.ndarray:
         """Positions of `agent_ids` (all packed here) in this packing."""
@@ -181,5 +220,9 @@ class Packing:
         owners = np.repeat(np.arange(len(ranks), dtype=np.int64), counts)
         skip = lo - (np.cumsum(counts) - counts)  # series number minus output position
         series = np.repeat(skip, counts) + np.arange(int(counts.sum()), dtype=np.int64)
-        reason_ids = [self.reason_ids[s] for s in series.tolist()]
-        return states, owners, reason_ids, self.reasons.accrued(series, edges)
+        reasons = self.reasons.accrued(series, edges)
+        # Only series with time between the first and the last edge matter.
+        used = np.nonzero(reasons[:, -1, 0] > reasons[:, 0, 0])[0] if len(edges) else series[:0]
+        names = self._names
+        reason_ids = [names[n] for n in self.reason_numbers[series[used]].tolist()]
+        return states, owners[used], reason_ids, reasons[used]
