@@ -117,30 +117,56 @@ class AgentTimeline:
 
     def add(self, seq: int, event: Event) -> None:
         log = self._log
+        time, chat = event.time, event.chat_id
         type_code = TYPE_CODES[event.type]
         state_code = value = 0
-        chat = event.chat_id
         if type_code == STATE:
             state_code = STATE_CODES[event.state or ""]
             if event.reason_id is not None:
                 value = self._reasons.number(event.reason_id)
         elif type_code == MAX_CHATS:
             value = event.max_chats or 0
-        if log.is_last(event.time, seq):
+        times = log.times
+        if times and (time < times[-1] or (time == times[-1] and seq < log.seqs[-1])):
+            # A late event: insert it in order and rebuild the segments from scratch.
             if chat is not None:
-                # An active chat's id is stored once, by its start.
-                found = self._situation.chats.get(chat)
-                value = log.store_chat(chat) if found is None else found
-            log.append(event.time, seq, encode(type_code, state_code, value))
-            situation = self._situation
-            _step(situation, event.time, type_code, state_code, value, chat, self._reasons.names)
-            self._push(event.time, situation.category())
+                value = log.store_chat(chat)
+            log.insert(time, seq, encode(type_code, state_code, value))
+            self._rebuild()
             return
-        # A late event: insert it in order and rebuild the segments from scratch.
-        if chat is not None:
-            value = log.store_chat(chat)
-        log.insert(event.time, seq, encode(type_code, state_code, value))
-        self._rebuild()
+        situation = self._situation
+        if type_code == STATE:
+            situation.set_state(time, state_code, event.reason_id, value)
+        elif type_code == MAX_CHATS:
+            situation.max_chats = value
+        else:
+            chats = situation.chats
+            found = chats.get(chat or "")
+            if found is None:  # an active chat's id is stored once, by its start
+                value = log.store_chat(chat or "")
+                if type_code == CHAT_START:
+                    chats[chat or ""] = value
+            else:
+                value = found
+                if type_code == CHAT_END:
+                    del chats[chat or ""]
+        times.append(time)
+        log.seqs.append(seq)
+        log.infos.append(value << 4 | type_code << 2 | state_code)
+        # The segments: as `_push(time, situation.category())`, inline for the common
+        # case of an event that starts a new segment or changes nothing.
+        category = situation.category()
+        starts, cats = self._starts, self._cats
+        if not starts:
+            if category != LOGGED_OUT:
+                starts.append(time)
+                cats.append(category)
+        elif starts[-1] != time:
+            if cats[-1] != category:
+                starts.append(time)
+                cats.append(category)
+        else:
+            self._push(time, category)
 
     def prune(self, before_ms: int) -> bool:
         """Forget events before `before_ms` that no longer matter; True if any went."""
