@@ -79,14 +79,14 @@ class AccountTimelines:
             self._sorted_ids = sorted(self.timelines)
         return self._sorted_ids
 
-    def _packings(self) -> tuple[Packing, Packing]:
-        """The snapshot, and the packing of the agents changed since."""
+    def _packings(self) -> tuple[Packing, Packing | None]:
+        """The snapshot, and the packing of the agents changed since (if any)."""
         if self._snapshot is None or len(self._changed) > max(64, len(self.timelines) // 10):
             ids = self.sorted_ids()
             self._snapshot = Packing([self.timelines[a] for a in ids], self.reasons)
             self._changed.clear()
             self._delta = None
-        if self._delta is None:
+        if self._delta is None and self._changed:
             ids = sorted(a for a in self._changed if a in self.timelines)
             self._delta = Packing([self.timelines[a] for a in ids], self.reasons)
         return self._snapshot, self._delta
@@ -100,15 +100,20 @@ class AccountTimelines:
             selected = self.sorted_ids()
         else:
             selected = [a for a in agent_ids if a in self.timelines]
-        edges = np.unique(np.array([t for scope in scopes for t in scope], dtype=np.int64))
-        lo = np.searchsorted(edges, [a for a, _ in scopes])
-        hi = np.searchsorted(edges, [b for _, b in scopes])
+        edge_list = sorted({t for scope in scopes for t in scope})
+        edges = np.array(edge_list, dtype=np.int64)
+        position = {t: i for i, t in enumerate(edge_list)}
+        lo = [position[a] for a, _ in scopes]
+        hi = [position[b] for _, b in scopes]
 
         ids = np.array(selected, dtype=np.int64)
-        changed = np.isin(ids, delta.agent_ids)
+        parts = [(snapshot, np.arange(len(selected)))]
+        if delta is not None:  # agents changed since the snapshot come from `delta`
+            changed = np.isin(ids, delta.agent_ids)
+            parts = [(snapshot, np.nonzero(~changed)[0]), (delta, np.nonzero(changed)[0])]
         states = np.zeros((len(selected), len(edges), FIGURE_COLUMNS), dtype=np.int64)
         reason_rows, reason_ids, reason_parts = [], [], []
-        for packing, rows in ((snapshot, np.nonzero(~changed)[0]), (delta, np.nonzero(changed)[0])):
+        for packing, rows in parts:
             if not len(rows):
                 continue
             part, owners, ids_of_series, reasons = packing.figures(packing.ranks(ids[rows]), edges)
@@ -116,15 +121,17 @@ class AccountTimelines:
             reason_rows.append(rows[owners])
             reason_ids.extend(ids_of_series)
             reason_parts.append(reasons)
-        reasons = (
-            np.concatenate(reason_parts)
-            if reason_parts
-            else np.zeros((0, len(edges), FIGURES_PER_STATE), dtype=np.int64)
-        )
+        if len(reason_parts) == 1:
+            reasons, rows_of_reasons = reason_parts[0], reason_rows[0]
+        elif reason_parts:
+            reasons, rows_of_reasons = np.concatenate(reason_parts), np.concatenate(reason_rows)
+        else:
+            reasons = np.zeros((0, len(edges), FIGURES_PER_STATE), dtype=np.int64)
+            rows_of_reasons = np.zeros(0, dtype=np.int64)
         return ScopeFigures(
             selected,
             states[:, hi] - states[:, lo],
-            np.concatenate(reason_rows) if reason_rows else np.zeros(0, dtype=np.int64),
+            rows_of_reasons,
             reason_ids,
             reasons[:, hi] - reasons[:, lo],
         )

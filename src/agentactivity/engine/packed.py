@@ -125,24 +125,26 @@ class PackedSeries:
         return sum(int(a.nbytes) for a in arrays)
 
     def accrued(self, series: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """ms accrued by each column of each series before each time: (series, times, columns)."""
+        """ms accrued by each column of each series before each time: (series, times, columns).
+
+        `series` are int64 series numbers, `times` ascending int64 epoch ms."""
         columns = self._activity.shape[1]
         shape = (len(series), len(times), columns)
         if not len(self._keys) or not len(series) or not len(times):
             return np.zeros(shape, dtype=np.int64)
-        recent = int(times.min()) >= self._since
+        recent = self._recent is not self._keys and int(times[0]) >= self._since
         keys = self._recent if recent else self._keys
-        wanted = ((series.astype(np.int64) << TIME_BITS)[:, None] | times[None, :]).ravel()
-        found = np.searchsorted(keys, wanted, side="right") - 1
+        wanted = (series << TIME_BITS)[:, None] | times  # (series, times)
+        found = keys.searchsorted(wanted.ravel(), side="right") - 1
         safe = np.maximum(found, 0)
         key = keys[safe]
         owner = key >> TIME_BITS
-        valid = (found >= 0) & (owner == np.repeat(series, len(times)))
-        rows = safe + self._shift[owner] if recent and keys is not self._keys else safe
-        since_start = np.tile(times, len(series)) - (key & TIME_MASK)
+        valid = (found >= 0) & (owner == wanted.ravel() >> TIME_BITS)
+        rows = safe + self._shift[owner] if recent else safe
+        since_start = (wanted & TIME_MASK).ravel() - (key & TIME_MASK)
         result = self._cumulative[rows].astype(np.int64)
         result += self._activity[self._codes[rows]] * since_start[:, None]
-        result[~valid] = 0
+        result *= valid[:, None]
         return result.reshape(shape)
 
 
