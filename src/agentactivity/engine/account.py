@@ -40,9 +40,9 @@ class AccountTimelines:
 
     Queries evaluate agents through a packed snapshot (one searchsorted for all of
     them). Agents changed since the snapshot was taken are evaluated from a second,
-    small packing of those agents only, kept until the next change; the snapshot is
-    retaken once too many agents have changed, so its cost is shared by many events
-    instead of paid at every query.
+    small packing of the changed agents the query selects; the snapshot is retaken
+    once too many agents have changed, so its cost is shared by many events instead
+    of paid at every query.
     """
 
     def __init__(self) -> None:
@@ -79,27 +79,42 @@ class AccountTimelines:
             self._sorted_ids = sorted(self.timelines)
         return self._sorted_ids
 
-    def _packings(self) -> tuple[Packing, Packing | None]:
-        """The snapshot, and the packing of the agents changed since (if any)."""
+    def _snapshot_now(self) -> Packing:
         if self._snapshot is None or len(self._changed) > max(64, len(self.timelines) // 10):
             ids = self.sorted_ids()
             self._snapshot = Packing([self.timelines[a] for a in ids], self.reasons)
             self._changed.clear()
             self._delta = None
-        if self._delta is None and self._changed:
-            ids = sorted(a for a in self._changed if a in self.timelines)
-            self._delta = Packing([self.timelines[a] for a in ids], self.reasons)
-        return self._snapshot, self._delta
+        return self._snapshot
+
+    def _changed_packing(self, selected: list[int]) -> Packing | None:
+        """A packing of the selected agents changed since the snapshot (None: none).
+
+        The packing of all changed agents is kept until the next change; a query that
+        selects only some of them packs just those."""
+        if not self._changed:
+            return None
+        if self._delta is not None:
+            return self._delta
+        chosen = sorted(a for a in selected if a in self._changed)
+        if not chosen:
+            return None
+        complete = len(chosen) == sum(1 for a in self._changed if a in self.timelines)
+        packing = Packing([self.timelines[a] for a in chosen], self.reasons)
+        if complete:
+            self._delta = packing
+        return packing
 
     def figures(
         self, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
     ) -> ScopeFigures:
         """ms figures of the asked agents (None: all) over each scope [a, b)."""
-        snapshot, delta = self._packings()
+        snapshot = self._snapshot_now()
         if agent_ids is None:
             selected = self.sorted_ids()
         else:
             selected = [a for a in agent_ids if a in self.timelines]
+        delta = self._changed_packing(selected)
         edge_list = sorted({t for scope in scopes for t in scope})
         edges = np.array(edge_list, dtype=np.int64)
         position = {t: i for i, t in enumerate(edge_list)}
