@@ -161,7 +161,16 @@ class Packing:
     account's number of the reason of series s.
     """
 
-    __slots__ = ("_names", "agent_ids", "reason_first", "reason_numbers", "reasons", "states")
+    __slots__ = (
+        "_names",
+        "agent_ids",
+        "reason_first",
+        "reason_from",
+        "reason_numbers",
+        "reason_until",
+        "reasons",
+        "states",
+    )
 
     def __init__(self, timelines: Sequence[AgentTimeline], reasons: Reasons) -> None:
         agents = len(timelines)
@@ -194,16 +203,33 @@ class Packing:
         )
         pairs, series = np.unique(rows_pair, return_inverse=True)
         order = np.lexsort((rows_start, series))
-        self.reasons = PackedSeries(
-            series[order].astype(np.int64), rows_start[order], rows_code[order], REASON_ACTIVITY
+        series, rows_start, rows_code = (
+            series[order].astype(np.int64),
+            rows_start[order],
+            rows_code[order],
         )
+        self.reasons = PackedSeries(series, rows_start, rows_code, REASON_ACTIVITY)
+        # When each series' time under its reason begins and ends (never: int64 max), so
+        # that a query skips series without time in its window before evaluating them.
+        last = np.ones(len(series), dtype=bool)
+        last[:-1] = series[1:] != series[:-1]
+        first = np.ones(len(series), dtype=bool)
+        first[1:] = last[:-1]
+        self.reason_from = rows_start[first]
+        self.reason_until = np.where(rows_code[last] == 0, rows_start[last], np.iinfo(np.int64).max)
         self.reason_numbers = pairs & (INT32_LIMIT - 1)
         self._names = reasons.names  # grows only by appending: numbers stay valid
         self.reason_first = np.searchsorted(pairs >> 31, np.arange(agents + 1))
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.agent_ids, self.reason_first, self.reason_numbers)
+        arrays = (
+            self.agent_ids,
+            self.reason_first,
+            self.reason_numbers,
+            self.reason_from,
+            self.reason_until,
+        )
         return self.states.nbytes + self.reasons.nbytes + sum(int(a.nbytes) for a in arrays)
 
     def ranks(self, agent_ids: np.ndarray) -> np.ndarray:
@@ -222,8 +248,12 @@ class Packing:
         owners = np.repeat(np.arange(len(ranks), dtype=np.int64), counts)
         skip = lo - (np.cumsum(counts) - counts)  # series number minus output position
         series = np.repeat(skip, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+        if len(edges):  # only series with time between the first and the last edge matter
+            overlap = (self.reason_from[series] < edges[-1]) & (
+                self.reason_until[series] > edges[0]
+            )
+            series, owners = series[overlap], owners[overlap]
         reasons = self.reasons.accrued(series, edges)
-        # Only series with time between the first and the last edge matter.
         used = np.nonzero(reasons[:, -1, 0] > reasons[:, 0, 0])[0] if len(edges) else series[:0]
         names = self._names
         reason_ids = [names[n] for n in self.reason_numbers[series[used]].tolist()]
