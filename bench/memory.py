@@ -18,8 +18,6 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-
 from agentactivity.engine import Engine
 from agentactivity.events import parse_event
 from agentactivity.simulate import Simulator
@@ -36,10 +34,6 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def _nbytes(obj: Any) -> int:
-    return int(obj.nbytes) if isinstance(obj, np.ndarray) else 0
-
-
 def breakdown(engine: Engine) -> dict[str, int]:
     """Bytes held by each kind of structure of the engine (best effort: it reads the
     engine's private containers, and reports what it cannot read as missing)."""
@@ -47,47 +41,30 @@ def breakdown(engine: Engine) -> dict[str, int]:
     account = engine.account(ACCOUNT)
     if account is None:
         return out
-    records = record_tuples = strings = 0
-    seg_lists = seg_items = 0
-    start_buf = state_buf = reason_buf = 0
-    seen_strings: set[int] = set()
-    segments = capacity_rows = reason_series = 0
+    columns = chat_text = segment_columns = objects = 0
+    segments = 0
     try:
         for timeline in account.timelines.values():
-            recs = timeline._records
-            records += sys.getsizeof(recs)
-            for rec in recs:
-                record_tuples += sys.getsizeof(rec)
-                chat = rec[5]
-                if chat is not None and id(chat) not in seen_strings:
-                    seen_strings.add(id(chat))
-                    strings += sys.getsizeof(chat)
-            seg_lists += sys.getsizeof(timeline._starts) + sys.getsizeof(timeline._categories)
-            seg_items += sum(sys.getsizeof(s) for s in timeline._starts)
-            seg_items += sum(sys.getsizeof(c) for c in timeline._categories)
-            segments += len(timeline._starts)
-            start_buf += _nbytes(timeline._start_buffer)
-            capacity_rows += len(timeline._start_buffer)
-            state_buf += _nbytes(timeline._states.activity) + _nbytes(timeline._states.cumulative)
-            for buffer in timeline._reasons.values():
-                reason_buf += _nbytes(buffer.activity) + _nbytes(buffer.cumulative)
-                reason_series += 1
-        out["records: list + 7-tuples"] = records + record_tuples
-        out["records: chat id strings"] = strings
-        out["segments: Python lists (starts, categories)"] = seg_lists + seg_items
-        out["segment arrays: starts buffer"] = start_buf
-        out["segment arrays: state activity + cumulative"] = state_buf
-        out["segment arrays: per-reason activity + cumulative"] = reason_buf
+            log = timeline._log
+            columns += sum(sys.getsizeof(c) for c in (log.times, log.seqs, log.infos))
+            chat_text += sys.getsizeof(log.chat_text)
+            starts, categories = timeline.segment_starts, timeline.segment_categories
+            segment_columns += sys.getsizeof(starts) + sys.getsizeof(categories)
+            segments += len(starts)
+            situation = timeline.situation
+            objects += sys.getsizeof(timeline) + sys.getsizeof(log) + sys.getsizeof(situation)
+            objects += sys.getsizeof(situation.chats)
+        out["records: time, seq, info columns"] = columns
+        out["records: chat id text"] = chat_text
+        out["segments: start, category columns"] = segment_columns
+        out["per-agent objects (timeline, log, situation)"] = objects
         snapshot = account._snapshot
         if snapshot is not None:
-            packed = 0
-            for series in (snapshot.states, snapshot.reasons):
-                for name in series.__slots__:
-                    packed += _nbytes(getattr(series, name, None))
-            out["packed snapshot (all agents)"] = packed
+            out["packed snapshot: state series"] = snapshot.states.nbytes
+            out["packed snapshot: reason series"] = snapshot.reasons.nbytes
+            out["_reason_rows"] = len(snapshot.reasons._keys)
+            out["_reason_series"] = len(snapshot.reason_numbers)
         out["_segments"] = segments
-        out["_capacity_rows"] = capacity_rows
-        out["_reason_series"] = reason_series
     except AttributeError as exc:  # the engine's internals changed: say so, keep going
         out["_unreadable"] = 1
         print(f"memory breakdown incomplete: {exc}", file=sys.stderr)
@@ -125,8 +102,8 @@ def measure(agents: int, hours: float, end: int) -> dict[str, Any]:
             k: v / max(1, seq) for k, v in parts.items() if not k.startswith("_")
         },
         "segments": parts.get("_segments"),
-        "capacity_rows": parts.get("_capacity_rows"),
         "reason_series": parts.get("_reason_series"),
+        "reason_rows": parts.get("_reason_rows"),
     }
 
 

@@ -3,9 +3,11 @@ and a restart from the pruned store answers the same."""
 
 from __future__ import annotations
 
+import gc
+
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.query import ActivityQuery
-from agentactivity.service import ActivityService
+from agentactivity.service import YOUNG_GC_THRESHOLD, ActivityService
 from agentactivity.settings import Settings
 from agentactivity.simulate import Simulator
 from agentactivity.store import SQLiteStore
@@ -47,3 +49,17 @@ def test_prune_keeps_answers_inside_the_window(tmp_path) -> None:
     assert len(restarted.store.read_after("a", 0, limit=10**9)) == stored_before - deleted
     assert restarted.prune() == 0  # nothing more to do until time moves on
     restarted.store.close()
+
+
+def test_load_keeps_the_collector_out_of_answer_building(tmp_path) -> None:
+    settings = Settings(db_url=str(tmp_path / "g.db"))
+    service = ActivityService(SQLiteStore(settings.db_url), settings)
+    previous = gc.get_threshold()
+    try:
+        gc.set_threshold(700, *previous[1:])
+        service.load()
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *previous[1:])
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
+        service.store.close()

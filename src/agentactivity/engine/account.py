@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from agentactivity.engine.packed import PackedSeries, accrued_one
+from agentactivity.engine.packed import Packing
+from agentactivity.engine.records import Reasons
 from agentactivity.engine.timeline import (
     FIGURE_COLUMNS,
     FIGURES_PER_STATE,
     OFFLINE,
     STATE_NAMES_BY_CODE,
     AgentTimeline,
-    SegmentArrays,
 )
 from agentactivity.events import Event
 
@@ -35,108 +35,118 @@ class ScopeFigures:
     reasons: np.ndarray
 
 
-class _Packing:
-    """A snapshot of timelines in packed form, for evaluating many agents at once."""
-
-    def __init__(self, timelines: dict[int, AgentTimeline]) -> None:
-        self.order = sorted(timelines)
-        self.rank = {agent: i for i, agent in enumerate(self.order)}
-        self.states = PackedSeries([timelines[a].arrays() for a in self.order], FIGURE_COLUMNS)
-        reason_series: list[SegmentArrays] = []
-        self.reason_ids: list[str] = []
-        self.reason_range = np.zeros((len(self.order), 2), dtype=np.int64)
-        for i, agent in enumerate(self.order):
-            self.reason_range[i, 0] = len(reason_series)
-            for reason, arrays in timelines[agent].reason_arrays().items():
-                reason_series.append(arrays)
-                self.reason_ids.append(reason)
-            self.reason_range[i, 1] = len(reason_series)
-        self.reasons = PackedSeries(reason_series, FIGURES_PER_STATE)
-
-
 class AccountTimelines:
     """The engine's view of one account: every agent's timeline and the last seq seen.
 
-    Queries evaluate most agents through a packed snapshot (one searchsorted for all of
-    them). Agents changed since the snapshot was taken are evaluated one by one from
-    their own, always current, arrays; the snapshot is retaken once too many have
-    changed, so its cost is shared by many events instead of paid at every query.
+    Queries evaluate agents through a packed snapshot (one searchsorted for all of
+    them). Agents changed since the snapshot was taken are evaluated from a second,
+    small packing of the changed agents the query selects; the snapshot is retaken
+    once too many agents have changed, so its cost is shared by many events instead
+    of paid at every query.
     """
 
     def __init__(self) -> None:
         self.timelines: dict[int, AgentTimeline] = {}
+        self.reasons = Reasons()
         self.last_seq = 0
-        self._snapshot: _Packing | None = None
+        self._snapshot: Packing | None = None
         self._changed: set[int] = set()
+        self._delta: Packing | None = None  # the changed agents, while `_changed` holds
+        self._sorted_ids: list[int] | None = None
 
     def add(self, seq: int, event: Event) -> None:
         timeline = self.timelines.get(event.agent_id)
         if timeline is None:
-            timeline = self.timelines[event.agent_id] = AgentTimeline(event.agent_id)
+            timeline = self.timelines[event.agent_id] = AgentTimeline(event.agent_id, self.reasons)
+            self._sorted_ids = None
         timeline.add(seq, event)
         self.last_seq = seq
         self._changed.add(event.agent_id)
+        self._delta = None
 
     def prune(self, before_ms: int) -> None:
         """Forget what no longer matters before `before_ms` (see `retention`)."""
         for agent_id, timeline in list(self.timelines.items()):
             if timeline.prune(before_ms):
                 self._changed.add(agent_id)
+                self._delta = None
                 if timeline.is_empty:
                     del self.timelines[agent_id]
+                    self._sorted_ids = None
 
-    def _current_snapshot(self) -> _Packing:
+    def sorted_ids(self) -> list[int]:
+        if self._sorted_ids is None:
+            self._sorted_ids = sorted(self.timelines)
+        return self._sorted_ids
+
+    def _snapshot_now(self) -> Packing:
         if self._snapshot is None or len(self._changed) > max(64, len(self.timelines) // 10):
-            self._snapshot = _Packing(self.timelines)
+            ids = self.sorted_ids()
+            self._snapshot = Packing([self.timelines[a] for a in ids], self.reasons)
             self._changed.clear()
+            self._delta = None
         return self._snapshot
+
+    def _changed_packing(self, selected: list[int]) -> Packing | None:
+        """A packing of the selected agents changed since the snapshot (None: none).
+
+        The packing of all changed agents is kept until the next change; a query that
+        selects only some of them packs just those."""
+        if not self._changed:
+            return None
+        if self._delta is not None:
+            return self._delta
+        chosen = sorted(a for a in selected if a in self._changed)
+        if not chosen:
+            return None
+        complete = len(chosen) == sum(1 for a in self._changed if a in self.timelines)
+        packing = Packing([self.timelines[a] for a in chosen], self.reasons)
+        if complete:
+            self._delta = packing
+        return packing
 
     def figures(
         self, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
     ) -> ScopeFigures:
         """ms figures of the asked agents (None: all) over each scope [a, b)."""
-        snapshot = self._current_snapshot()
+        snapshot = self._snapshot_now()
         if agent_ids is None:
-            selected = sorted(self.timelines)
+            selected = self.sorted_ids()
         else:
             selected = [a for a in agent_ids if a in self.timelines]
-        edges = np.unique(np.array([t for scope in scopes for t in scope], dtype=np.int64))
-        lo = np.searchsorted(edges, [a for a, _ in scopes])
-        hi = np.searchsorted(edges, [b for _, b in scopes])
+        delta = self._changed_packing(selected)
+        edge_list = sorted({t for scope in scopes for t in scope})
+        edges = np.array(edge_list, dtype=np.int64)
+        position = {t: i for i, t in enumerate(edge_list)}
+        lo = [position[a] for a, _ in scopes]
+        hi = [position[b] for _, b in scopes]
 
-        from_snapshot = [
-            row for row, a in enumerate(selected) if a not in self._changed and a in snapshot.rank
-        ]
-        one_by_one = [row for row, a in enumerate(selected) if a in self._changed]
-
+        ids = np.array(selected, dtype=np.int64)
+        parts = [(snapshot, np.arange(len(selected)))]
+        if delta is not None:  # agents changed since the snapshot come from `delta`
+            changed = np.isin(ids, delta.agent_ids)
+            parts = [(snapshot, np.nonzero(~changed)[0]), (delta, np.nonzero(changed)[0])]
         states = np.zeros((len(selected), len(edges), FIGURE_COLUMNS), dtype=np.int64)
-        ranks = np.fromiter((snapshot.rank[selected[r]] for r in from_snapshot), dtype=np.int64)
-        states[from_snapshot] = snapshot.states.accrued(ranks, edges)
-        for row in one_by_one:
-            states[row] = accrued_one(self.timelines[selected[row]].arrays(), edges)
-
-        # Away reasons: the snapshot's series of unchanged agents, then changed ones.
-        ranges = snapshot.reason_range[ranks]
-        reason_rows = np.repeat(
-            np.array(from_snapshot, dtype=np.int64), ranges[:, 1] - ranges[:, 0]
-        )
-        series = np.concatenate(
-            [np.arange(a, b, dtype=np.int64) for a, b in ranges] or [np.zeros(0, np.int64)]
-        )
-        reason_ids = [snapshot.reason_ids[s] for s in series.tolist()]
-        parts = [snapshot.reasons.accrued(series, edges)]
-        extra_rows = []
-        for row in one_by_one:
-            for reason, arrays in self.timelines[selected[row]].reason_arrays().items():
-                parts.append(accrued_one(arrays, edges)[None])
-                reason_ids.append(reason)
-                extra_rows.append(row)
-        reasons = np.concatenate(parts)
-        reason_rows = np.concatenate([reason_rows, np.array(extra_rows, dtype=np.int64)])
+        reason_rows, reason_ids, reason_parts = [], [], []
+        for packing, rows in parts:
+            if not len(rows):
+                continue
+            part, owners, ids_of_series, reasons = packing.figures(packing.ranks(ids[rows]), edges)
+            states[rows] = part
+            reason_rows.append(rows[owners])
+            reason_ids.extend(ids_of_series)
+            reason_parts.append(reasons)
+        if len(reason_parts) == 1:
+            reasons, rows_of_reasons = reason_parts[0], reason_rows[0]
+        elif reason_parts:
+            reasons, rows_of_reasons = np.concatenate(reason_parts), np.concatenate(reason_rows)
+        else:
+            reasons = np.zeros((0, len(edges), FIGURES_PER_STATE), dtype=np.int64)
+            rows_of_reasons = np.zeros(0, dtype=np.int64)
         return ScopeFigures(
             selected,
             states[:, hi] - states[:, lo],
-            reason_rows,
+            rows_of_reasons,
             reason_ids,
             reasons[:, hi] - reasons[:, lo],
         )

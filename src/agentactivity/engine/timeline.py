@@ -5,30 +5,43 @@ lasts forever, i.e. until "now"). Within a segment the agent's logged-in state, 
 reason, "chatting" and "at max concurrency" do not change, so every figure of SPEC
 section 3 is a sum of segment durations. Events are applied in order of (time, seq):
 seq is the store's arrival order, which breaks same-millisecond ties.
+
+Segments are kept as two int64 columns: their start, and their *category*
+`reason << 4 | state << 2 | chatting << 1 | at_max` (0 while logged out; `reason` is
+the account's number of the Away reason, 0 for none). The figures are computed from
+these columns by `packed.Packing`.
 """
 
 from __future__ import annotations
 
-import bisect
+from array import array
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from agentactivity.events import Event, Record, to_record
+from agentactivity.engine.records import (
+    CHAT_END,
+    CHAT_START,
+    MAX_CHATS,
+    STATE,
+    STATE_CODES,
+    STATE_NAMES,
+    TYPE_CODES,
+    EventLog,
+    Reasons,
+    encode,
+)
+from agentactivity.events import Event
 from agentactivity.retention import events_to_keep
 
 # State codes, also the column groups of the figure matrix (see FIGURE_COLUMNS).
 OFFLINE, ONLINE, BACK_SOON, AWAY = 0, 1, 2, 3
-STATE_CODES = {"OFFLINE": OFFLINE, "ONLINE": ONLINE, "BACK_SOON": BACK_SOON, "AWAY": AWAY}
-STATE_NAMES_BY_CODE = {code: name for name, code in STATE_CODES.items()}
+STATE_NAMES_BY_CODE = dict(enumerate(STATE_NAMES))
 
 # Per state three figures: total, chatting, chatting in max concurrency.
 FIGURES_PER_STATE = 3
 FIGURE_COLUMNS = 3 * FIGURES_PER_STATE  # Online, Back soon, Away
 
-# A segment's category: (state code, reason id or None, chatting, at max concurrency).
-Category = tuple[int, str | None, bool, bool]
-LOGGED_OUT: Category = (OFFLINE, None, False, False)
+LOGGED_OUT = 0  # the category of a logged-out segment
+CODE_BITS = 4  # category = reason << CODE_BITS | code
 
 
 @dataclass(slots=True)
@@ -37,115 +50,48 @@ class Situation:
 
     state: int = OFFLINE
     reason: str | None = None
-    chats: set[str] = field(default_factory=set)
+    reason_number: int = 0  # the account's number of `reason` (0: none)
+    # Active chats, each with the offset of its id in the agent's `EventLog.chat_text`.
+    chats: dict[str, int] = field(default_factory=dict)
     max_chats: int = 0
     # For the current-state view: when (state, reason) and the login last changed.
     since: int | None = None
     logged_in_since: int | None = None
 
-    def apply(self, record: Record) -> None:
-        time, _seq, type_, state_name, reason_id, chat_id, max_chats = record
-        if type_ == "state":
-            state = STATE_CODES[state_name or ""]
-            reason = reason_id if state == AWAY else None
-            if (state, reason) != (self.state, self.reason):
-                self.since = time
-            if state != OFFLINE and self.state == OFFLINE:
-                self.logged_in_since = time
-            elif state == OFFLINE:
-                self.logged_in_since = None
-            self.state, self.reason = state, reason
-            if state == OFFLINE:
-                self.chats.clear()  # every OFFLINE ends all chats (SPEC section 2)
-        elif type_ == "chat_start":
-            self.chats.add(chat_id or "")
-        elif type_ == "chat_end":
-            self.chats.discard(chat_id or "")
-        else:
-            self.max_chats = max_chats or 0
+    def set_state(self, time: int, state: int, reason: str | None, number: int) -> None:
+        if state != AWAY:
+            reason, number = None, 0
+        if (state, reason) != (self.state, self.reason):
+            self.since = time
+        if state != OFFLINE and self.state == OFFLINE:
+            self.logged_in_since = time
+        elif state == OFFLINE:
+            self.logged_in_since = None
+        self.state, self.reason, self.reason_number = state, reason, number
+        if state == OFFLINE:
+            self.chats.clear()  # every OFFLINE ends all chats (SPEC section 2)
 
-    def category(self) -> Category:
+    def category(self) -> int:
         if self.state == OFFLINE:
             return LOGGED_OUT
         chats = len(self.chats)
         at_max = self.max_chats > 0 and chats >= self.max_chats
-        return (self.state, self.reason, chats > 0, at_max)
-
-
-@dataclass(slots=True)
-class SegmentArrays:
-    """A timeline in array form, ready for cumulative-sum evaluation.
-
-    `activity[j, c]` is 1 when figure column c accrues time during segment j, and
-    `cumulative[j, c]` is the ms column c accrued before segment j starts.
-    """
-
-    starts: np.ndarray  # int64, ascending
-    activity: np.ndarray  # int64 (n, columns)
-    cumulative: np.ndarray  # int64 (n, columns)
-
-
-class ColumnBuffer:
-    """Activity and cumulative rows of some figure columns, grown in place.
-
-    Segments are almost always appended at the end, so rows are kept in buffers with
-    spare capacity and only the rows from the first changed segment on are recomputed.
-    """
-
-    __slots__ = ("activity", "cumulative")
-
-    def __init__(self, columns: int, capacity: int) -> None:
-        self.activity = np.zeros((capacity, columns), dtype=np.int64)
-        self.cumulative = np.zeros((capacity, columns), dtype=np.int64)
-
-    def grow(self, capacity: int) -> None:
-        if capacity > len(self.activity):
-            for name in ("activity", "cumulative"):
-                old = getattr(self, name)
-                new = np.zeros((capacity, old.shape[1]), dtype=np.int64)
-                new[: len(old)] = old
-                setattr(self, name, new)
-
-    def accumulate(self, starts: np.ndarray, first: int, end: int) -> None:
-        """Recompute cumulative rows [first, end) from the rows before them."""
-        if first == 0 and end > 0:
-            self.cumulative[0] = 0
-        first = max(first, 1)
-        if end > first:
-            durations = np.diff(starts[first - 1 : end])[:, None]
-            steps = np.cumsum(self.activity[first - 1 : end - 1] * durations, axis=0)
-            self.cumulative[first:end] = self.cumulative[first - 1] + steps
-
-    def view(self, starts: np.ndarray, end: int) -> SegmentArrays:
-        return SegmentArrays(starts[:end], self.activity[:end], self.cumulative[:end])
+        code = self.state << 2 | (chats > 0) << 1 | at_max
+        return self.reason_number << CODE_BITS | code
 
 
 class AgentTimeline:
     """Events and segments of one agent, kept current as events arrive."""
 
-    __slots__ = (
-        "_categories",
-        "_records",
-        "_reasons",
-        "_situation",
-        "_start_buffer",
-        "_starts",
-        "_states",
-        "_valid",
-        "agent_id",
-    )
+    __slots__ = ("_cats", "_log", "_reasons", "_situation", "_starts", "agent_id")
 
-    def __init__(self, agent_id: int) -> None:
+    def __init__(self, agent_id: int, reasons: Reasons) -> None:
         self.agent_id = agent_id
-        self._records: list[Record] = []  # ascending by (time, seq)
+        self._reasons = reasons
+        self._log = EventLog()
         self._situation = Situation()
-        self._starts: list[int] = []
-        self._categories: list[Category] = []
-        # Array form of the segments; rows before `_valid` are current.
-        self._valid = 0
-        self._start_buffer = np.zeros(0, dtype=np.int64)
-        self._states = ColumnBuffer(FIGURE_COLUMNS, 0)
-        self._reasons: dict[str, ColumnBuffer] = {}
+        self._starts = array("q")  # segment starts, ascending
+        self._cats = array("q")  # segment categories
 
     @property
     def situation(self) -> Situation:
@@ -153,39 +99,91 @@ class AgentTimeline:
         return self._situation
 
     @property
+    def segment_starts(self) -> array[int]:
+        return self._starts
+
+    @property
+    def segment_categories(self) -> array[int]:
+        return self._cats
+
+    @property
     def last_time(self) -> int | None:
-        return self._records[-1][0] if self._records else None
-
-    def add(self, seq: int, event: Event) -> None:
-        record = to_record(seq, event)
-        if not self._records or record > self._records[-1]:
-            self._records.append(record)
-            self._advance(record)
-            return
-        # A late event: insert it in order and rebuild the segments from scratch.
-        bisect.insort(self._records, record)
-        self._rebuild()
-
-    def prune(self, before_ms: int) -> bool:
-        """Forget events before `before_ms` that no longer matter; True if any went."""
-        end = bisect.bisect_left(self._records, (before_ms,))
-        keep = events_to_keep(self._records[:end], has_later=end < len(self._records))
-        if len(keep) == end:
-            return False
-        self._records = [self._records[i] for i in sorted(keep)] + self._records[end:]
-        self._rebuild()
-        return True
+        times = self._log.times
+        return times[-1] if times else None
 
     @property
     def is_empty(self) -> bool:
-        return not self._records
+        return not self._log.times
+
+    def add(self, seq: int, event: Event) -> None:
+        log = self._log
+        time, chat = event.time, event.chat_id
+        type_code = TYPE_CODES[event.type]
+        state_code = value = 0
+        if type_code == STATE:
+            state_code = STATE_CODES[event.state or ""]
+            if event.reason_id is not None:
+                value = self._reasons.number(event.reason_id)
+        elif type_code == MAX_CHATS:
+            value = event.max_chats or 0
+        times = log.times
+        if times and (time < times[-1] or (time == times[-1] and seq < log.seqs[-1])):
+            # A late event: insert it in order and rebuild the segments from scratch.
+            if chat is not None:
+                value = log.store_chat(chat)
+            log.insert(time, seq, encode(type_code, state_code, value))
+            self._rebuild()
+            return
+        situation = self._situation
+        if type_code == STATE:
+            situation.set_state(time, state_code, event.reason_id, value)
+        elif type_code == MAX_CHATS:
+            situation.max_chats = value
+        else:
+            chats = situation.chats
+            found = chats.get(chat or "")
+            if found is None:  # an active chat's id is stored once, by its start
+                value = log.store_chat(chat or "")
+                if type_code == CHAT_START:
+                    chats[chat or ""] = value
+            else:
+                value = found
+                if type_code == CHAT_END:
+                    del chats[chat or ""]
+        times.append(time)
+        log.seqs.append(seq)
+        log.infos.append(value << 4 | type_code << 2 | state_code)
+        # The segments: as `_push(time, situation.category())`, inline for the common
+        # case of an event that starts a new segment or changes nothing.
+        category = situation.category()
+        starts, cats = self._starts, self._cats
+        if not starts:
+            if category != LOGGED_OUT:
+                starts.append(time)
+                cats.append(category)
+        elif starts[-1] != time:
+            if cats[-1] != category:
+                starts.append(time)
+                cats.append(category)
+        else:
+            self._push(time, category)
+
+    def prune(self, before_ms: int) -> bool:
+        """Forget events before `before_ms` that no longer matter; True if any went."""
+        log = self._log
+        end = log.count_before(before_ms)
+        records = [log.record(i, self._reasons) for i in range(end)]
+        keep = events_to_keep(records, has_later=end < len(log))
+        if len(keep) == end:
+            return False
+        log.keep_only([*sorted(keep), *range(end, len(log))])
+        self._rebuild()
+        return True
 
     def situation_at(self, time: int) -> Situation:
         """The situation reflecting every event with time <= `time`."""
         situation = Situation()
-        end = bisect.bisect(self._records, (time, float("inf")))
-        for record in self._records[:end]:
-            situation.apply(record)
+        self._replay(situation, self._log.count_until(time), segments=False)
         return situation
 
     def current_at(self, time: int) -> Situation:
@@ -199,84 +197,60 @@ class AgentTimeline:
 
     def has_event_between(self, lo: int, hi: int) -> bool:
         """Whether some kept event has lo <= time <= hi."""
-        index = bisect.bisect_left(self._records, (lo,))
-        return index < len(self._records) and self._records[index][0] <= hi
+        log = self._log
+        index = log.count_before(lo)
+        return index < len(log) and log.times[index] <= hi
 
     def _rebuild(self) -> None:
         self._situation = Situation()
-        self._starts.clear()
-        self._categories.clear()
-        self._valid = 0
-        self._reasons.clear()
-        for record in self._records:
-            self._advance(record)
+        self._starts = array("q")
+        self._cats = array("q")
+        self._replay(self._situation, len(self._log), segments=True)
 
-    def _advance(self, record: Record) -> None:
-        """Apply an event that comes after every event applied so far."""
-        self._situation.apply(record)
-        category = self._situation.category()
-        time = record[0]
-        starts, categories = self._starts, self._categories
+    def _replay(self, situation: Situation, end: int, segments: bool) -> None:
+        """Apply the first `end` events to `situation` (and, if asked, to the segments)."""
+        log, names = self._log, self._reasons.names
+        times, infos = log.times, log.infos
+        for i in range(end):
+            info = infos[i]
+            type_code, value = info >> 2 & 3, info >> 4
+            chat = log.chat(value) if type_code in (CHAT_START, CHAT_END) else None
+            _step(situation, times[i], type_code, info & 3, value, chat, names)
+            if segments:
+                self._push(times[i], situation.category())
+
+    def _push(self, time: int, category: int) -> None:
+        starts, cats = self._starts, self._cats
         if starts and starts[-1] == time:
             # Same millisecond as the last segment's start: that segment never lasted,
             # so its category is replaced, merging with the one before if now equal.
-            before = categories[-2] if len(categories) > 1 else LOGGED_OUT
+            before = cats[-2] if len(cats) > 1 else LOGGED_OUT
             if before == category:
                 starts.pop()
-                categories.pop()
+                cats.pop()
             else:
-                categories[-1] = category
-            self._valid = min(self._valid, len(starts) - 1 if before != category else len(starts))
-        elif (categories[-1] if categories else LOGGED_OUT) != category:
+                cats[-1] = category
+        elif (cats[-1] if cats else LOGGED_OUT) != category:
             starts.append(time)
-            categories.append(category)
-            self._valid = min(self._valid, len(starts) - 1)
+            cats.append(category)
 
-    def arrays(self) -> SegmentArrays:
-        """State figure columns: (Online, Back soon, Away) x (total, chatting, at max)."""
-        self._refresh()
-        return self._states.view(self._start_buffer, len(self._starts))
 
-    def reason_arrays(self) -> dict[str, SegmentArrays]:
-        """Per Away reason: columns (total, chatting, at max) while Away under it."""
-        self._refresh()
-        end = len(self._starts)
-        return {
-            reason: self._reasons[reason].view(self._start_buffer, end)
-            for reason in sorted(self._reasons)
-        }
-
-    def _refresh(self) -> None:
-        """Bring the array rows from the first changed segment on up to date."""
-        first, end = self._valid, len(self._starts)
-        if first >= end:
-            self._valid = end
-            return
-        if end > len(self._start_buffer):
-            capacity = max(16, 2 * end)
-            grown = np.zeros(capacity, dtype=np.int64)
-            grown[: len(self._start_buffer)] = self._start_buffer
-            self._start_buffer = grown
-            self._states.grow(capacity)
-            for buffer in self._reasons.values():
-                buffer.grow(capacity)
-        capacity = len(self._start_buffer)
-        self._start_buffer[first:end] = self._starts[first:end]
-        states = self._states.activity
-        states[first:end] = 0
-        for buffer in self._reasons.values():
-            buffer.activity[first:end] = 0
-        for j in range(first, end):
-            state, reason, chatting, at_max = self._categories[j]
-            if state == OFFLINE:
-                continue
-            base = (state - 1) * FIGURES_PER_STATE
-            states[j, base : base + 3] = (1, chatting, at_max)
-            if reason is not None:
-                if reason not in self._reasons:
-                    self._reasons[reason] = ColumnBuffer(FIGURES_PER_STATE, capacity)
-                self._reasons[reason].activity[j] = (1, chatting, at_max)
-        self._states.accumulate(self._start_buffer, first, end)
-        for buffer in self._reasons.values():
-            buffer.accumulate(self._start_buffer, first, end)
-        self._valid = end
+def _step(
+    situation: Situation,
+    time: int,
+    type_code: int,
+    state_code: int,
+    value: int,
+    chat: str | None,
+    reason_names: list[str],
+) -> None:
+    """Apply one event (in its column form) that comes after every event applied."""
+    if type_code == STATE:
+        reason = reason_names[value] if value else None
+        situation.set_state(time, state_code, reason, value)
+    elif type_code == CHAT_START:
+        situation.chats.setdefault(chat or "", value)
+    elif type_code == CHAT_END:
+        situation.chats.pop(chat or "", None)
+    else:
+        situation.max_chats = value
