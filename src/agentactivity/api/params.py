@@ -7,8 +7,8 @@ strings or numbers, `null` or an empty string means absent, unknown fields are i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from agentactivity.api.errors import ApiError
 from agentactivity.events import MAX_AGENT_ID
@@ -16,6 +16,25 @@ from agentactivity.query import ActivityQuery
 
 _DIGITS = re.compile(r"\+?[0-9]+")
 KNOWN = ("timeframe", "agentIds", "v", "interval", "to", "totals")
+
+
+class MultiValued(Protocol):
+    """A query string's parameters (Starlette's QueryParams has this)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def single_values(params: MultiValued, names: Iterable[str]) -> dict[str, str]:
+    """{name: value} of the `names` present in a query string; a name given more than once
+    is a 400, since which of its values was meant cannot be told."""
+    raw: dict[str, str] = {}
+    for name in names:
+        values = params.getlist(name)
+        if len(values) > 1:
+            raise ApiError(400, f"{name} is given {len(values)} times; give it once")
+        if values:
+            raw[name] = values[0]
+    return raw
 
 
 class _Problems:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from agentactivity.api.body import read_body
 from agentactivity.api.errors import ApiError
+from agentactivity.api.params import single_values
 from agentactivity.api.routes import Handlers, _account_id
 from agentactivity.reasons import (
     MAX_REASON_ID,
@@ -55,12 +56,10 @@ def _answer(payload: Any, revision: int) -> Response:
 
 
 def _include_deleted(request: Request) -> bool:
-    values = request.query_params.getlist("include_deleted")
-    if len(values) > 1:
-        raise ApiError(400, f"include_deleted is given {len(values)} times; give it once")
-    value = values[0].lower() if values else ""
+    given = single_values(request.query_params, ("include_deleted",)).get("include_deleted", "")
+    value = given.lower()
     if value not in _TRUE + _FALSE:
-        raise ApiError(400, f"include_deleted must be true or false, not {values[0]!r}")
+        raise ApiError(400, f"include_deleted must be true or false, not {given!r}")
     return value in _TRUE
 
 

@@ -18,6 +18,7 @@ from agentactivity.api.params import (
     STATE_KNOWN,
     parse_activity_query,
     parse_state_query,
+    single_values,
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
@@ -125,13 +126,7 @@ class Handlers:
                 return answer()
 
         def answer() -> bytes:
-            raw: dict[str, Any] = {}
-            for name in KNOWN:
-                values = request.query_params.getlist(name)
-                if len(values) > 1:
-                    raise ApiError(400, f"{name} is given {len(values)} times; give it once")
-                if values:
-                    raw[name] = values[0]
+            raw: dict[str, Any] = dict(single_values(request.query_params, KNOWN))
             if request.method == "POST":
                 raw.update(decode_json_object(body))
             now = self.service.clock()
@@ -155,15 +150,8 @@ class Handlers:
         def work() -> bytes:
             self._authenticate(request, b"", account_id, "read")
             with self.limiter.query_slot(account_id):
-                raw: dict[str, Any] = {}
-                for name in STATE_KNOWN:
-                    values = request.query_params.getlist(name)
-                    if len(values) > 1:
-                        raise ApiError(400, f"{name} is given {len(values)} times; give it once")
-                    if values:
-                        raw[name] = values[0]
                 agent_ids, as_of = parse_state_query(
-                    raw,
+                    single_values(request.query_params, STATE_KNOWN),
                     now_ms=self.service.clock(),
                     retention_ms=settings.retention_ms,
                     max_agent_ids=settings.max_agent_ids,

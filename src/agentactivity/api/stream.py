@@ -23,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from agentactivity.api.errors import ApiError
-from agentactivity.api.params import parse_agent_ids
+from agentactivity.api.params import parse_agent_ids, single_values
 from agentactivity.api.routes import _account_id
 from agentactivity.credentials import Credentials
 from agentactivity.feed import Change, FeedStart
@@ -88,13 +88,8 @@ def parse_stream_request(
 ) -> tuple[tuple[int, ...] | None, int | None]:
     """(agent ids or None for all, the sequence to resume after or None). Parameters
     other than `agentIds` and `lastEventId` are ignored (e.g. a browser's token)."""
-    raw: dict[str, str] = {}
-    for name in ("agentIds", "lastEventId"):
-        values = request.query_params.getlist(name)
-        if len(values) > 1:
-            raise ApiError(400, f"{name} is given {len(values)} times; give it once")
-        if values and values[0].strip():
-            raw[name] = values[0]
+    given = single_values(request.query_params, ("agentIds", "lastEventId"))
+    raw = {name: value for name, value in given.items() if value.strip()}
     try:
         agent_ids = parse_agent_ids(raw.get("agentIds", "all"), max_agent_ids)
     except ValueError as exc:
