@@ -25,6 +25,7 @@ from agentactivity.cli_common import (
 from agentactivity.cli_db import db_app
 from agentactivity.cli_demo import register as register_demo
 from agentactivity.cli_transfer import register as register_transfer
+from agentactivity.clock import now_ms
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
 from agentactivity.dashboard.cli import register as register_dashboard
 from agentactivity.logs import setup_logging
@@ -248,13 +249,12 @@ def simulate(
 
     Deterministic: the same --agents, --seed and --end give the same events.
     """
-    import time
 
     from agentactivity.simulate import Simulator, write_ndjson
 
     if (output is None) == (post is None):
         raise fail("give exactly one of --output FILE (or -) and --post CREDENTIALS", 2)
-    end_ms = end if end is not None else time.time_ns() // 1_000_000
+    end_ms = end if end is not None else now_ms()
     simulator = Simulator(agents=agents, seed=seed, start_ms=end_ms - int(hours * 3600_000))
     events = simulator.events_until(end_ms)
     if output is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from agentactivity.clock import HOUR_MS
 from agentactivity.credentials import new_credentials
 from agentactivity.dashboard.cli import dashboard_url
 from agentactivity.dashboard.tokens import issue
@@ -18,7 +19,6 @@ from agentactivity.service import ActivityService
 from agentactivity.simulate import DEFAULT_REASONS, Simulator
 
 DEMO_ACCOUNT = "12345678"
-HOUR_MS = 3600 * 1000
 
 
 def _ingest(service: ActivityService, raw_events: list[dict[str, object]]) -> int:

@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from agentactivity.clock import MINUTE_MS
+
 EVENT_TYPES = ("state", "chat_start", "chat_end", "max_chats")
 STATES = ("ONLINE", "BACK_SOON", "AWAY", "OFFLINE")
 MAX_AGENT_ID = 2**63 - 1
@@ -17,7 +19,7 @@ MAX_EVENT_ID_LEN = 128
 MAX_REASON_ID_LEN = 64
 MAX_CHAT_ID_LEN = 128
 MAX_CHATS_LIMIT = 1000
-FUTURE_TOLERANCE_MS = 60_000
+FUTURE_TOLERANCE_MS = MINUTE_MS
 DERIVED_ID_PREFIX = "derived:"
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MINUTE_MS = 60_000
+from agentactivity.clock import MINUTE_MS
+
 BUCKET_MS = 5 * MINUTE_MS
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
+from agentactivity.clock import Clock, now_ms
 from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
@@ -24,17 +24,12 @@ from agentactivity.reason_names import ReasonNames
 from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
 
-Clock = Callable[[], int]
 log = logging.getLogger("agentactivity.service")
 YOUNG_GC_THRESHOLD = 100_000  # allocations between two young-generation collections
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class ActivityService:
-    def __init__(self, store: Store, settings: Settings, clock: Clock = wall_clock_ms) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Clock = now_ms) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock

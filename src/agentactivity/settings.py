@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+from agentactivity.clock import DAY_MS, MINUTE_MS
 from agentactivity.engine import StateNames
 
-DAY_MS = 24 * 3600 * 1000
 DEFAULT_DB = "sqlite:///./agentactivity.db"
 
 
@@ -54,10 +54,10 @@ class Settings:
             raise SettingsError("retention must be more than 0 days")
         if self.prune_interval_seconds <= 0:
             raise SettingsError("the prune interval must be more than 0 seconds")
-        if not 1 <= self.max_timeframe_minutes <= self.retention_ms // 60_000:
+        if not 1 <= self.max_timeframe_minutes <= self.retention_ms // MINUTE_MS:
             raise SettingsError(
                 "the maximum timeframe must be between 1 minute and the retention "
-                f"({self.retention_ms // 60_000} minutes)"
+                f"({self.retention_ms // MINUTE_MS} minutes)"
             )
         for name in (
             "max_batch_events",

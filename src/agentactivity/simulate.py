@@ -35,6 +35,8 @@ from typing import Any, TextIO
 
 import orjson
 
+from agentactivity.clock import DAY_MS, HOUR_MS, MINUTE_MS
+
 Event = dict[str, Any]
 
 DEFAULT_REASONS: dict[str, str] = {
@@ -45,13 +47,10 @@ DEFAULT_REASONS: dict[str, str] = {
 }
 LUNCH, MEETING, TRAINING, COACHING = "2642559712", "2642559112", "2642559312", "2642559512"
 
-MIN_MS = 60_000
-HOUR_MS = 60 * MIN_MS
-DAY_MS = 24 * HOUR_MS
 # Bounds that make "the shift of the day before start_ms is the earliest one that can
 # still be running at start_ms" true: it starts before (day + 1) * DAY + 20 min and ends
 # at most 8.5 h later, so the shift two days back is always over by start_ms.
-_START_JITTER_MS = 20 * MIN_MS
+_START_JITTER_MS = 20 * MINUTE_MS
 _MIN_SHIFT_MS = int(7.5 * HOUR_MS)
 _MAX_SHIFT_MS = int(8.5 * HOUR_MS)
 _DAY_OFF = 0.1
@@ -90,15 +89,15 @@ def _plan_breaks(
         wanted.append((rng.uniform(0.1, 0.9) * length, rng.uniform(1, 4), "OFFLINE", None))
     wanted.sort(key=itemgetter(0))
     out: list[tuple[int, str, str | None]] = []
-    cursor = login + 10 * MIN_MS  # nobody goes on a break right after logging in
+    cursor = login + 10 * MINUTE_MS  # nobody goes on a break right after logging in
     for pref, minutes, state, reason in wanted:
         b0 = max(login + int(pref), cursor)
-        b1 = b0 + int(minutes * MIN_MS)
-        if b1 > wrap - 5 * MIN_MS:
+        b1 = b0 + int(minutes * MINUTE_MS)
+        if b1 > wrap - 5 * MINUTE_MS:
             continue  # does not fit any more: skipped today
         out.append((b0, state, reason))
         out.append((b1, "ONLINE", None))
-        cursor = b1 + int(rng.uniform(3, 20) * MIN_MS)  # some work between two breaks
+        cursor = b1 + int(rng.uniform(3, 20) * MINUTE_MS)  # some work between two breaks
     return out
 
 
@@ -121,7 +120,7 @@ def _shift_events(
     ]
     wrap = end
     if rng.random() < 0.65:  # wrap-up: stop taking chats, let the open ones finish
-        wrap = end - int(rng.uniform(3, 12) * MIN_MS)
+        wrap = end - int(rng.uniform(3, 12) * MINUTE_MS)
         sched.append((wrap, "state", rng.choice(("BACK_SOON", "AWAY")), None))
     sched.extend((t, "state", s, r) for t, s, r in _plan_breaks(rng, login, wrap, length))
     if rng.random() < 0.3:
@@ -132,7 +131,7 @@ def _shift_events(
 
     prefix = f"sim-{seed}-{aid}-{day}-"
     chat_prefix = f"{seed}-{aid}-{day}-"
-    lam = per_min / MIN_MS  # offers per ms while ONLINE and below the limit
+    lam = per_min / MINUTE_MS  # offers per ms while ONLINE and below the limit
     expo, tri = rng.expovariate, rng.triangular
     ends: list[tuple[int, str]] = []  # open chats by end time; chat ids are unique
     state, cur_limit, t, k, n_chats, i = "OFFLINE", 0, start, 0, 0, 0
@@ -167,7 +166,7 @@ def _shift_events(
             t = at
             cid = f"{chat_prefix}{n_chats}"
             n_chats += 1
-            heappush(ends, (t + int(tri(2.0, 25.0, 5.0) * MIN_MS), cid))
+            heappush(ends, (t + int(tri(2.0, 25.0, 5.0) * MINUTE_MS), cid))
             yield {"type": "chat_start", "agentId": aid, "time": t, "eventId": eid, "chatId": cid}
 
 
@@ -175,7 +174,7 @@ def _agent_stream(seed: int, agent_id: int, index: int, start_ms: int) -> Iterat
     """One agent's endless event stream from start_ms on, snapshot first."""
     aid = str(agent_id)
     arng = random.Random(f"sim-agent:{seed}:{agent_id}")
-    base = int(((index * _GOLDEN) % 1.0) * DAY_MS + arng.uniform(-30, 30) * MIN_MS) % DAY_MS
+    base = int(((index * _GOLDEN) % 1.0) * DAY_MS + arng.uniform(-30, 30) * MINUTE_MS) % DAY_MS
     skill = arng.uniform(0.8, 1.25)
     usual_limit = arng.choices(_LIMITS, _LIMIT_WEIGHTS)[0]
     # What events before start_ms leave behind: folded, then shown as the snapshot.

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from agentactivity.api.errors import ApiError
+from agentactivity.clock import MINUTE_MS
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.query import ActivityQuery
 
@@ -193,7 +194,7 @@ def parse_activity_query(
 
     oldest = now_ms - retention_ms
     to = _past_instant(raw, now_ms, problems)
-    if to is not None and timeframe is not None and to - timeframe * 60_000 < oldest:
+    if to is not None and timeframe is not None and to - timeframe * MINUTE_MS < oldest:
         problems.add(
             f"to minus timeframe must not be older than the retention window "
             f"(oldest start: {oldest}), got to={to}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated
 
 import typer
 
 from agentactivity.cli_common import DbOption
+from agentactivity.clock import now_ms
 from agentactivity.dashboard.token_format import TOKEN_ID, DashboardToken, parse_ttl
 from agentactivity.dashboard.tokens import iso, issue
 
@@ -110,7 +110,7 @@ def dashboard_link(
     base = base_url or public or DEFAULT_BASE_URL
     if not base.startswith(("http://", "https://")):
         raise fail(f"--base-url {base!r}: give a URL starting with http:// or https://", 2)
-    now = time.time_ns() // 1_000_000
+    now = now_ms()
     try:
         store = open_store(settings.db_url)
     except StoreError as exc:

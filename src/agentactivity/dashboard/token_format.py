@@ -15,6 +15,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from agentactivity.clock import DAY_MS, HOUR_MS, MINUTE_MS
+
 PREFIX = "dt1"
 TOKEN_ID = re.compile(r"[0-9a-f]{16}")
 _TOKEN = re.compile(
@@ -22,8 +24,8 @@ _TOKEN = re.compile(
     r"\.(?P<expires>[0-9]{1,12})\.(?P<signature>[A-Za-z0-9_-]{43})"
 )
 _TTL = re.compile(r"([0-9]{1,6})([mhd])")
-_UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
-MAX_TTL_MS = 90 * 86_400_000
+_UNIT_MS = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS}
+MAX_TTL_MS = 90 * DAY_MS
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from agentactivity.clock import DAY_MS
 from agentactivity.engine.records import Reasons
 from agentactivity.engine.timeline import (
     CODE_BITS,
@@ -35,7 +36,7 @@ MAX_SERIES = 2 ** (63 - TIME_BITS)
 INT32_LIMIT = 2**31
 # Queries over the last two days (the default maximum timeframe is one) search only the
 # rows of that period.
-RECENT_MS = 2 * 24 * 3_600_000
+RECENT_MS = 2 * DAY_MS
 
 
 def _state_activity() -> np.ndarray:

@@ -9,21 +9,17 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from agentactivity.clock import now_ms
 from agentactivity.dashboard.token_format import DashboardToken
 
 if TYPE_CHECKING:  # the SQLite store must not need psycopg
     import psycopg
 
 _TOKEN_COLUMNS = "account_id, token_id, label, created_at, expires_at, revoked_at"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _token(row: tuple[Any, ...]) -> DashboardToken:
@@ -41,7 +37,7 @@ class SQLiteDashboardTokens:
                 self._db.execute(
                     "INSERT OR IGNORE INTO dashboard_secrets (account_id, secret, created_at) "
                     "VALUES (?, ?, ?)",
-                    (account_id, secrets.token_hex(32), _now_ms()),
+                    (account_id, secrets.token_hex(32), now_ms()),
                 )
             row = self._db.execute(
                 "SELECT secret FROM dashboard_secrets WHERE account_id = ?", (account_id,)
@@ -96,7 +92,7 @@ class PostgresDashboardTokens:
                 conn.execute(
                     "INSERT INTO dashboard_secrets (account_id, secret, created_at) "
                     "VALUES (%s, %s, %s) ON CONFLICT (account_id) DO NOTHING",
-                    (account_id, secrets.token_hex(32), _now_ms()),
+                    (account_id, secrets.token_hex(32), now_ms()),
                 )
             row = conn.execute(
                 "SELECT secret FROM dashboard_secrets WHERE account_id = %s", (account_id,)

@@ -16,7 +16,6 @@ check.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +25,7 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from agentactivity.clock import now_ms
 from agentactivity.credentials import Credentials, credentials_from_row
 from agentactivity.events import Event
 from agentactivity.retention import prunable
@@ -185,7 +185,7 @@ class PostgresStore(PostgresDashboardTokens):
                     conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)",
-                (migration.version, migration.description, _now_ms()),
+                (migration.version, migration.description, now_ms()),
             )
         return True
 
@@ -228,7 +228,7 @@ class PostgresStore(PostgresDashboardTokens):
                     credentials.app_secret,
                     credentials.access_token_secret,
                     ",".join(credentials.scopes),
-                    _now_ms(),
+                    now_ms(),
                 ),
             )
 
@@ -310,10 +310,6 @@ class PostgresStore(PostgresDashboardTokens):
         return [(row[0], Event(*row[1:])) for row in rows]
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _max_version(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0) if row else 0
@@ -323,7 +319,7 @@ def _ensure_account(conn: psycopg.Connection[Any], account_id: str) -> None:
     conn.execute(
         "INSERT INTO accounts (account_id, created_at) VALUES (%s, %s) "
         "ON CONFLICT (account_id) DO NOTHING",
-        (account_id, _now_ms()),
+        (account_id, now_ms()),
     )
 
 

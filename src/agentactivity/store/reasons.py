@@ -17,11 +17,11 @@ translates them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from agentactivity.clock import now_ms
 from agentactivity.reasons import (
     ReasonFields,
     ReasonNotFound,
@@ -43,10 +43,6 @@ _ORDER_BY = "ORDER BY r.display_order IS NULL, r.display_order, r.id"
 
 def _item(row: Sequence[Any]) -> StatusReason:
     return StatusReason(int(row[0]), row[1], row[2], bool(row[3]), bool(row[4]), row[5])
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class ReasonCollections:
@@ -122,7 +118,7 @@ class ReasonCollections:
                 )
             if not created:
                 return revision, []
-            now = _now_ms()
+            now = now_ms()
             for item in created:
                 sql(
                     "INSERT INTO status_reasons (account_id, id, text, text_key, state, enabled, "
@@ -207,7 +203,7 @@ class ReasonCollections:
         sql(
             "UPDATE status_reasons SET text = ?, text_key = ?, state = ?, enabled = ?, "
             "deleted = ?, display_order = ?, updated_at = ? WHERE account_id = ? AND id = ?",
-            (text, key, state, enabled, deleted, order, _now_ms(), account_id, item.id),
+            (text, key, state, enabled, deleted, order, now_ms(), account_id, item.id),
         )
         sql(
             "UPDATE reason_collections SET revision = ? WHERE account_id = ?",

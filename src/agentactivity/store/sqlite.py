@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
+from agentactivity.clock import now_ms
 from agentactivity.credentials import Credentials, credentials_from_row
 from agentactivity.events import Event
 from agentactivity.retention import prunable
@@ -232,7 +232,7 @@ class SQLiteStore(SQLiteDashboardTokens):
                 db.execute(
                     "INSERT INTO schema_version (version, description, applied_at) "
                     "VALUES (?, ?, ?)",
-                    (migration.version, migration.description, int(time.time() * 1000)),
+                    (migration.version, migration.description, now_ms()),
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -249,7 +249,7 @@ class SQLiteStore(SQLiteDashboardTokens):
         with self._lock:
             self._db.execute(
                 "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
-                (account_id, int(time.time() * 1000)),
+                (account_id, now_ms()),
             )
 
     def account_ids(self) -> list[str]:
@@ -282,7 +282,7 @@ class SQLiteStore(SQLiteDashboardTokens):
                     credentials.app_secret,
                     credentials.access_token_secret,
                     ",".join(credentials.scopes),
-                    int(time.time() * 1000),
+                    now_ms(),
                 ),
             )
 
@@ -315,7 +315,7 @@ class SQLiteStore(SQLiteDashboardTokens):
             try:
                 db.execute(
                     "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
-                    (account_id, int(time.time() * 1000)),
+                    (account_id, now_ms()),
                 )
                 last_seq = db.execute(
                     "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)

@@ -19,6 +19,7 @@ from agentactivity.api.openapi.common import (
     _retry_after,
     _store_unavailable,
 )
+from agentactivity.clock import MINUTE_MS
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
@@ -81,7 +82,7 @@ def _ingest(settings: Settings) -> JSONObject:
 
 def _activity(settings: Settings) -> JSONObject:
     max_tf = settings.max_timeframe_minutes
-    retention_min = settings.retention_ms // 60_000
+    retention_min = settings.retention_ms // MINUTE_MS
     descriptions = {
         "timeframe": f"Window length in whole minutes, 1 to {max_tf}.",
         "agentIds": (
@@ -168,7 +169,7 @@ def _activity(settings: Settings) -> JSONObject:
 
 
 def _agent_state(settings: Settings) -> JSONObject:
-    retention_min = settings.retention_ms // 60_000
+    retention_min = settings.retention_ms // MINUTE_MS
     values = _query_values(settings)
     return {
         "get": {
