@@ -1,4 +1,5 @@
-"""The validated form of an Agent Activity request (SPEC section 3)."""
+"""The validated form of an Agent Activity request (SPEC section 3), its scopes, and the
+names its answer gives the states."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ from dataclasses import dataclass
 from agentactivity.clock import MINUTE_MS
 
 BUCKET_MS = 5 * MINUTE_MS
+
+
+@dataclass(frozen=True, slots=True)
+class StateNames:
+    """Display names of the four entries; the ids are the stable keys."""
+
+    online: str = "Online"
+    back_soon: str = "Back in 5"
+    away: str = "Away"
+    logged_in: str = "Logged in"
 
 
 @dataclass(frozen=True, slots=True)

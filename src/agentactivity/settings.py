@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from agentactivity.clock import DAY_MS, MINUTE_MS
-from agentactivity.engine import StateNames
+from agentactivity.query import StateNames
 
 DEFAULT_DB = "sqlite:///./agentactivity.db"
 

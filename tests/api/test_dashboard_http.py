@@ -16,7 +16,7 @@ from agentactivity.api.reasons import REASONS_PATH
 from agentactivity.api.routes import Handlers
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard.page import FILES, SECURITY_HEADERS
-from agentactivity.dashboard.tokens import issue
+from agentactivity.dashboard_token import issue
 from agentactivity.service import ActivityService
 from tests.api.conftest import ACTIVITY, EVENTS, HOUR, MINUTE, assert_error, ingest, state
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, FakeClock

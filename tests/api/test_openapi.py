@@ -31,8 +31,8 @@ from agentactivity.api.openapi import (
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.reasons import REASON_PATH, REASONS_PATH
 from agentactivity.dashboard.page import FILES as DASHBOARD_FILES
-from agentactivity.engine import StateNames
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
+from agentactivity.query import StateNames
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
 from agentactivity.store import StoreBusyError

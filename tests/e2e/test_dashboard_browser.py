@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from agentactivity.dashboard.tokens import issue
+from agentactivity.dashboard_token import issue
 from agentactivity.events import Event
 from agentactivity.store import open_store
 from tests.e2e.browser import (

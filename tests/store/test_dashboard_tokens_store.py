@@ -3,7 +3,7 @@ once; links kept per account, listed, revoked once."""
 
 from __future__ import annotations
 
-from agentactivity.dashboard.token_format import DashboardToken
+from agentactivity.dashboard_token import DashboardToken
 from agentactivity.store import Store
 
 

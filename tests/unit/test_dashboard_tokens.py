@@ -9,14 +9,15 @@ from collections.abc import Iterator
 import pytest
 
 from agentactivity.api.auth import AuthError
-from agentactivity.dashboard.token_format import (
+from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
+from agentactivity.dashboard_token import (
     MAX_TTL_MS,
     encode_token,
+    issue,
     parse_token,
     parse_ttl,
     signature_matches,
 )
-from agentactivity.dashboard.tokens import DashboardTokenVerifier, issue, token_in_request
 from agentactivity.store import SQLiteStore
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, FakeClock
 

@@ -7,7 +7,7 @@ import gc
 
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.query import ActivityQuery
-from agentactivity.service import YOUNG_GC_THRESHOLD, ActivityService
+from agentactivity.service.activity import YOUNG_GC_THRESHOLD, ActivityService
 from agentactivity.settings import Settings
 from agentactivity.simulate import Simulator
 from agentactivity.store import SQLiteStore

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from agentactivity.api.auth import AuthError, OAuthVerifier, authorize
 from agentactivity.api.body import decode_events, decode_json_object, read_body
+from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import (
     KNOWN,
@@ -22,7 +23,6 @@ from agentactivity.api.params import (
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
-from agentactivity.dashboard.tokens import DashboardTokenVerifier, token_in_request
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError

@@ -1,6 +1,9 @@
-"""Pure computation: timelines from events, figures over scopes, response shaping."""
+"""Pure computation: timelines from events, figures over scopes, response shaping.
+
+No I/O. May import the domain modules (events, query, retention, clock); the service
+imports it.
+"""
 
 from agentactivity.engine.core import Engine
-from agentactivity.engine.render import StateNames
 
-__all__ = ["Engine", "StateNames"]
+__all__ = ["Engine"]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from agentactivity.engine.packed import Packing
-from agentactivity.engine.records import Reasons
+from agentactivity.engine.records import ReasonIdInterner
 from agentactivity.engine.timeline import (
     FIGURE_COLUMNS,
     FIGURES_PER_STATE,
@@ -47,7 +47,7 @@ class AccountTimelines:
 
     def __init__(self) -> None:
         self.timelines: dict[int, AgentTimeline] = {}
-        self.reasons = Reasons()
+        self.reasons = ReasonIdInterner()
         self.last_seq = 0
         self._snapshot: Packing | None = None
         self._changed: set[int] = set()

@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 
 from agentactivity.engine.account import AccountTimelines
-from agentactivity.engine.render import StateNames, render
+from agentactivity.engine.render import render
 from agentactivity.events import Event
-from agentactivity.query import ActivityQuery, interval_scopes
+from agentactivity.query import ActivityQuery, StateNames, interval_scopes
 
 
 class Engine:

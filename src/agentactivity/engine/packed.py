@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agentactivity.clock import DAY_MS
-from agentactivity.engine.records import Reasons
+from agentactivity.engine.records import ReasonIdInterner
 from agentactivity.engine.timeline import (
     CODE_BITS,
     FIGURE_COLUMNS,
@@ -173,7 +173,7 @@ class Packing:
         "states",
     )
 
-    def __init__(self, timelines: Sequence[AgentTimeline], reasons: Reasons) -> None:
+    def __init__(self, timelines: Sequence[AgentTimeline], reasons: ReasonIdInterner) -> None:
         agents = len(timelines)
         if agents >= MAX_SERIES:
             raise OverflowError(f"at most {MAX_SERIES - 1} series can be packed")

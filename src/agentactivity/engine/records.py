@@ -12,7 +12,7 @@ tuple per event cost ~130 bytes; here an event costs 24 bytes plus its chat id's
   chat (and a second start of it) points at the text its start stored, so a chat's id
   is normally stored once.
 
-Reason ids are interned once per account (`Reasons`): the columns hold their numbers.
+Reason ids are interned once per account (`ReasonIdInterner`): the columns hold their numbers.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ STATE_NAMES = ("OFFLINE", "ONLINE", "BACK_SOON", "AWAY")  # index = state code
 STATE_CODES = {name: code for code, name in enumerate(STATE_NAMES)}
 
 
-class Reasons:
-    """Reason ids of one account, numbered from 1 in order of first use (0: none)."""
+class ReasonIdInterner:
+    """Interns the reason ids (text) of one account: numbered from 1 in order of first use
+    (0: none), so the columns hold small numbers."""
 
     __slots__ = ("_numbers", "names")
 
@@ -109,7 +110,7 @@ class EventLog:
         """The number of events with a time at or before `time`."""
         return bisect.bisect_right(self.times, time)
 
-    def record(self, index: int, reasons: Reasons) -> Record:
+    def record(self, index: int, reasons: ReasonIdInterner) -> Record:
         """Row `index` in the form of `events.Record` (for retention's rules)."""
         info = self.infos[index]
         type_code, value = info >> 2 & 3, info >> 4

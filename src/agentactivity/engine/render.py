@@ -9,23 +9,11 @@ reasons. Only (agent, scope) pairs that are listed are ever converted from array
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import orjson
 
 from agentactivity.engine.account import ScopeFigures
-
-
-@dataclass(frozen=True, slots=True)
-class StateNames:
-    """Display names of the four entries; the ids are the stable keys."""
-
-    online: str = "Online"
-    back_soon: str = "Back in 5"
-    away: str = "Away"
-    logged_in: str = "Logged in"
-
+from agentactivity.query import StateNames
 
 VALUE = '{"total":%d,"chatting":%d,"notChatting":%d,"chattingInMaxConcurrency":%d}'
 

@@ -26,7 +26,7 @@ from agentactivity.engine.records import (
     STATE_NAMES,
     TYPE_CODES,
     EventLog,
-    Reasons,
+    ReasonIdInterner,
     encode,
 )
 from agentactivity.events import Event
@@ -85,7 +85,7 @@ class AgentTimeline:
 
     __slots__ = ("_cats", "_log", "_reasons", "_situation", "_starts", "agent_id")
 
-    def __init__(self, agent_id: int, reasons: Reasons) -> None:
+    def __init__(self, agent_id: int, reasons: ReasonIdInterner) -> None:
         self.agent_id = agent_id
         self._reasons = reasons
         self._log = EventLog()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agentactivity.credentials import Credentials
-from agentactivity.dashboard.token_format import DashboardToken
+from agentactivity.dashboard_token import DashboardToken
 from agentactivity.events import Event
 from agentactivity.store.reasons import ReasonCollections
 

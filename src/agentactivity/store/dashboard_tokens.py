@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from agentactivity.clock import now_ms
-from agentactivity.dashboard.token_format import DashboardToken
+from agentactivity.dashboard_token import DashboardToken
 
 if TYPE_CHECKING:  # the SQLite store must not need psycopg
     import psycopg

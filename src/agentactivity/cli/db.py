@@ -6,7 +6,7 @@ from typing import cast
 
 import typer
 
-from agentactivity.cli_common import DbOption
+from agentactivity.cli.common import DbOption
 
 db_app = typer.Typer(help="Manage the database: bring its schema up to date.", no_args_is_help=True)
 
@@ -23,7 +23,7 @@ def upgrade(
     database. `serve` and `keys create` also apply missing migrations when they open it;
     a database written by a newer agentactivity is refused, never downgraded.
     """
-    from agentactivity.cli_common import fail, load_settings
+    from agentactivity.cli.common import fail, load_settings
     from agentactivity.store import StoreError, migrations, open_store
 
     settings = load_settings(db)

@@ -1,22 +1,36 @@
-"""The demo behind `make run`: a simulated contact center with 24 h of history, live."""
+"""`agentactivity demo`: the simulated contact center behind `make run` (24 h of history,
+then live events)."""
 
 from __future__ import annotations
 
 import json
 import threading
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from agentactivity.cli.common import (
+    LogLevel,
+    ShutdownTimeoutOption,
+    build_service,
+    err,
+    fail,
+    load_settings,
+)
+from agentactivity.cli.dashboard_link import dashboard_url
 from agentactivity.clock import HOUR_MS
 from agentactivity.credentials import new_credentials
-from agentactivity.dashboard.cli import dashboard_url
-from agentactivity.dashboard.tokens import issue
+from agentactivity.dashboard_token import issue
 from agentactivity.events import TimeBounds, parse_batch
+from agentactivity.logs import setup_logging
 from agentactivity.reasons import ReasonFields
+from agentactivity.serve import Listen, run_service
 from agentactivity.service import ActivityService
 from agentactivity.simulate import DEFAULT_REASONS, Simulator
+from agentactivity.store import StoreError
 
 DEMO_ACCOUNT = "12345678"
 
@@ -77,10 +91,58 @@ def run_live(service: ActivityService, simulator: Simulator, stop: threading.Eve
             _ingest(service, events)
 
 
-def start_live(service: ActivityService, simulator: Simulator) -> threading.Event:
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_live, args=(service, simulator, stop), name="demo-live", daemon=True
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+    agents: Annotated[int, typer.Option(help="Simulated agents.", min=1, max=10_000)] = 40,
+    db: Annotated[
+        Path, typer.Option(help="Demo database file; it is recreated at every start.")
+    ] = Path("agentactivity-demo.db"),
+    credentials_file: Annotated[
+        Path, typer.Option("--credentials-file", help="Where to write the demo's keys.")
+    ] = Path("demo-credentials.json"),
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Level of the JSON log lines on stderr.")
+    ] = LogLevel.warning,
+    shutdown_timeout: ShutdownTimeoutOption = 30,
+) -> None:
+    """Serve a simulated contact center: account 12345678, 24 h back-filled, live events.
+
+    Example: agentactivity demo --port 8080 --agents 40
+
+    Writes the demo's keys (plus baseUrl) to demo-credentials.json, so that
+    `agentactivity query --credentials demo-credentials.json --timeframe 60` works at once.
+    """
+    setup_logging(log_level.value)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    service = build_service(load_settings(str(db)))
+    simulator = prepare(service, agents, 24, seed=1, console=err)
+    base_url = f"http://{host}:{port}"
+    write_credentials(service, credentials_file, base_url)
+    dashboard = dashboard_link(service, base_url)
+    err.print(
+        f"Demo account {DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
+        f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
+        f"  .venv/bin/agentactivity query --credentials {credentials_file} "
+        "--timeframe 60 --interval 15\n"
+        f"Dashboard (read-only link, valid 24 h): {dashboard}",
+        soft_wrap=True,
+        highlight=False,
     )
-    thread.start()
-    return stop
+
+    def demo_live(stop: threading.Event) -> None:
+        run_live(service, simulator, stop)
+
+    try:
+        run_service(
+            service,
+            Listen(host, port, log_level.value, shutdown_timeout),
+            tasks=[demo_live],
+        )
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

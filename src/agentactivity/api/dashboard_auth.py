@@ -1,4 +1,4 @@
-"""Browser access without OAuth 1.0a: issuing, verifying and authorising dashboard tokens.
+"""Browser access without OAuth 1.0a: verifying and authorising dashboard tokens.
 
 A token is accepted for scope "read" only, on its own account only. Each request checks
 the store for the link's row, so a revocation holds from the next request on; an open
@@ -10,49 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Protocol
 
 from agentactivity.api.auth import AuthError
 from agentactivity.credentials import Credentials
-from agentactivity.dashboard.token_format import (
-    DashboardToken,
-    encode_token,
-    new_token_id,
-    parse_token,
-    signature_matches,
-)
+from agentactivity.dashboard_token import NEW_LINK, TokenStore, iso, parse_token, signature_matches
 
 TOKEN_QUERY_PARAMETER = "access_token"
 _NO_SECRET = "no secret: never matches a signature made with a real one"
-NEW_LINK = "ask for a new link (agentactivity dashboard-link --account {account})"
-
-
-class TokenStore(Protocol):
-    def dashboard_secret(self, account_id: str, create: bool = False) -> str | None: ...
-
-    def add_dashboard_token(self, token: DashboardToken) -> None: ...
-
-    def dashboard_token(self, account_id: str, token_id: str) -> DashboardToken | None: ...
-
-    def ensure_account(self, account_id: str) -> None: ...
-
-
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def issue(
-    store: TokenStore, account_id: str, ttl_ms: int, now_ms: int, label: str = ""
-) -> tuple[str, DashboardToken]:
-    """A new link's token (text) and its stored record; creates the account if needed."""
-    store.ensure_account(account_id)
-    secret = store.dashboard_secret(account_id, create=True)
-    assert secret is not None
-    expires_at = (now_ms + ttl_ms) // 1000 * 1000
-    record = DashboardToken(account_id, new_token_id(), label, now_ms, expires_at)
-    store.add_dashboard_token(record)
-    return encode_token(secret, account_id, record.token_id, expires_at), record
 
 
 def token_in_request(headers: Mapping[str, str], query: Sequence[tuple[str, str]]) -> str | None:

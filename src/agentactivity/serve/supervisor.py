@@ -1,7 +1,7 @@
 """`serve --workers N`: N worker processes answering on one address.
 
 The parent checks the store once (and applies missing migrations), binds the listening
-socket, and spawns the workers (agentactivity.worker), which all accept on that one
+socket, and spawns the workers (agentactivity.serve.worker), which all accept on that one
 socket. It serves nothing itself: it watches them. On SIGTERM or SIGINT it closes its
 copy of the socket and sends SIGTERM to every worker; each drains its requests in flight
 as a single server does (up to --shutdown-timeout), closes its store and exits 0; the
@@ -32,10 +32,10 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from agentactivity.api.file_nonces import FileNonceStore, nonce_file_for
+from agentactivity.serve.worker import WorkerPlan, worker_main
 from agentactivity.settings import Settings
 from agentactivity.store import StoreError, open_store
 from agentactivity.store.sqlite import sqlite_path
-from agentactivity.worker import WorkerPlan, worker_main
 
 log = logging.getLogger("agentactivity.workers")
 

@@ -20,7 +20,7 @@ from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
-from agentactivity.reason_names import ReasonNames
+from agentactivity.service.reason_names import ReasonNames
 from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
 

@@ -1,4 +1,7 @@
-"""Dashboard tokens as text: `dt1.<accountId>.<tokenId>.<expiresAt>.<signature>`.
+"""Dashboard links: the token model, its text form and issuing a new one (verifying a
+request's token is the API's: api/dashboard_auth.py).
+
+A token as text: `dt1.<accountId>.<tokenId>.<expiresAt>.<signature>`.
 
 `expiresAt` is epoch seconds; the signature is HMAC-SHA256, keyed with the account's
 secret (kept in the store), over everything before it, in unpadded base64url. The token
@@ -14,6 +17,8 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
 
 from agentactivity.clock import DAY_MS, HOUR_MS, MINUTE_MS
 
@@ -26,6 +31,7 @@ _TOKEN = re.compile(
 _TTL = re.compile(r"([0-9]{1,6})([mhd])")
 _UNIT_MS = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS}
 MAX_TTL_MS = 90 * DAY_MS
+NEW_LINK = "ask for a new link (agentactivity dashboard-link --account {account})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +113,30 @@ def parse_token(text: str) -> ParsedToken | None:
 def signature_matches(secret: str, token: ParsedToken) -> bool:
     """In constant time."""
     return hmac.compare_digest(_signature(secret, token.signed_part), token.signature)
+
+
+class TokenStore(Protocol):
+    def dashboard_secret(self, account_id: str, create: bool = False) -> str | None: ...
+
+    def add_dashboard_token(self, token: DashboardToken) -> None: ...
+
+    def dashboard_token(self, account_id: str, token_id: str) -> DashboardToken | None: ...
+
+    def ensure_account(self, account_id: str) -> None: ...
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def issue(
+    store: TokenStore, account_id: str, ttl_ms: int, now_ms: int, label: str = ""
+) -> tuple[str, DashboardToken]:
+    """A new link's token (text) and its stored record; creates the account if needed."""
+    store.ensure_account(account_id)
+    secret = store.dashboard_secret(account_id, create=True)
+    assert secret is not None
+    expires_at = (now_ms + ttl_ms) // 1000 * 1000
+    record = DashboardToken(account_id, new_token_id(), label, now_ms, expires_at)
+    store.add_dashboard_token(record)
+    return encode_token(secret, account_id, record.token_id, expires_at), record

@@ -1,4 +1,4 @@
-"""One worker process of `serve --workers N` (started by agentactivity.workers).
+"""One worker process of `serve --workers N` (started by agentactivity.serve.supervisor).
 
 A worker is a whole server on the listening socket its parent bound: its own store
 connection, its own engine loaded from the store, its own uvicorn. What one worker
@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 
 import uvicorn
 from prometheus_client import Info
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentactivity.logs import setup_logging
@@ -99,9 +100,8 @@ def _report_then_watch(server: uvicorn.Server, parent: Connection) -> None:
 
 def worker_main(plan: WorkerPlan, sock: socket.socket, parent: Connection) -> None:
     """The worker's whole life: load, serve until SIGTERM (from the parent), close."""
-    from agentactivity.api.app import create_app
     from agentactivity.api.file_nonces import FileNonceStore
-    from agentactivity.server import build_server, serve_until_signalled
+    from agentactivity.serve.run import Listen, run_service
     from agentactivity.service import ActivityService
     from agentactivity.store import open_store
 
@@ -111,40 +111,32 @@ def worker_main(plan: WorkerPlan, sock: socket.socket, parent: Connection) -> No
     setup_logging(plan.log_level)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_WorkerField(plan.index))
-    settings = plan.settings
+    nonces = FileNonceStore(plan.nonce_path) if plan.nonce_path else None
+
+    def before_serving(app: Starlette, server: uvicorn.Server) -> None:
+        # Each scrape of /metrics reaches one worker: its figures are that worker's own.
+        Info(
+            "agentactivity_worker",
+            "The worker that answered this scrape.",
+            registry=app.state.metrics.registry,
+        ).info({"worker": str(plan.index), "pid": str(os.getpid())})
+        threading.Thread(
+            target=_report_then_watch, args=(server, parent), name="parent-watch", daemon=True
+        ).start()
+
     try:
-        store = open_store(settings.db_url)
-        service = ActivityService(store, settings)
-        loaded = service.load()
+        run_service(
+            ActivityService(open_store(plan.settings.db_url), plan.settings),
+            Listen(plan.host, plan.port, plan.log_level, plan.shutdown_s, sockets=[sock]),
+            name=f"worker {plan.index}: ",
+            nonces=nonces,
+            prune_store=plan.index == 0,
+            wrap=ServedBy,
+            before_serving=before_serving,
+        )
     except StoreError as exc:
         log.error("worker %d could not load the store: %s", plan.index, exc)
         sys.exit(STARTUP_FAILURE)
-    nonces = FileNonceStore(plan.nonce_path) if plan.nonce_path else None
-    stop_pruning = service.start_pruning(settings.prune_interval_seconds, store=plan.index == 0)
-    app = create_app(service, nonces=nonces)
-    # Each scrape of /metrics reaches one worker: its figures are that worker's own.
-    Info(
-        "agentactivity_worker",
-        "The worker that answered this scrape.",
-        registry=app.state.metrics.registry,
-    ).info({"worker": str(plan.index), "pid": str(os.getpid())})
-    server = build_server(
-        app,
-        plan.host,
-        plan.port,
-        plan.log_level,
-        plan.shutdown_s,
-        wrap=ServedBy,
-    )
-    log.info("worker %d loaded %d events; serving", plan.index, loaded)
-    threading.Thread(
-        target=_report_then_watch, args=(server, parent), name="parent-watch", daemon=True
-    ).start()
-    try:
-        serve_until_signalled(server, [sock])
     finally:
-        stop_pruning.set()
-        store.close()
         if nonces is not None:
             nonces.close()
-        log.info("worker %d stopped; the store is closed", plan.index)

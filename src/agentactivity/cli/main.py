@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress
 
 from agentactivity.api.routes import ACCOUNT_ID
-from agentactivity.cli_common import (
+from agentactivity.cli.common import (
     DbOption,
     LogLevel,
     ShutdownTimeoutOption,
@@ -22,14 +22,14 @@ from agentactivity.cli_common import (
     load_settings,
     out,
 )
-from agentactivity.cli_db import db_app
-from agentactivity.cli_demo import register as register_demo
-from agentactivity.cli_transfer import register as register_transfer
+from agentactivity.cli.dashboard_link import register as register_dashboard
+from agentactivity.cli.db import db_app
+from agentactivity.cli.demo import register as register_demo
+from agentactivity.cli.transfer import register as register_transfer
 from agentactivity.clock import now_ms
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
-from agentactivity.dashboard.cli import register as register_dashboard
 from agentactivity.logs import setup_logging
-from agentactivity.server import run_server
+from agentactivity.serve import Listen, run_service
 from agentactivity.store import StoreError
 
 app = typer.Typer(
@@ -106,40 +106,25 @@ def serve(
     durable and visible to the next query. Create credentials with `agentactivity keys
     create` (it can run while the service is up).
     """
-    from agentactivity.api.app import create_app
-
     setup_logging(log_level.value)
     settings = load_settings(db, redis_url=redis, workers=workers)
     if settings.redis_url:
         _check_redis(settings.redis_url)
     if settings.workers > 1:
-        from agentactivity.workers import WorkersError, serve_workers
+        from agentactivity.serve.supervisor import WorkersError, serve_workers
 
         try:
             code = serve_workers(settings, host, port, log_level.value, shutdown_timeout)
         except (WorkersError, StoreError) as exc:
             raise fail(str(exc)) from exc
         raise typer.Exit(code)
-    service = build_service(settings)
-    log.info("loading events from %s", service.settings.db_url)
     try:
-        loaded = service.load()
+        run_service(
+            build_service(settings),
+            Listen(host, port, log_level.value, shutdown_timeout),
+        )
     except StoreError as exc:
         raise fail(str(exc)) from exc
-    stop_pruning = service.start_pruning(service.settings.prune_interval_seconds)
-    log.info(
-        "loaded %d events from %s; serving on http://%s:%d",
-        loaded,
-        service.settings.db_url,
-        host,
-        port,
-    )
-    try:
-        run_server(create_app(service), host, port, log_level.value, shutdown_timeout)
-    finally:
-        stop_pruning.set()
-        service.store.close()
-        log.info("stopped; the store is closed")
 
 
 @keys_app.command("create")
@@ -203,8 +188,8 @@ def query(
     Prints one table per interval (newest first) and one for the whole window, with
     durations as h:mm:ss; --json prints exactly what the API answered.
     """
-    from agentactivity.client import Client, ClientCredentials, ClientError
-    from agentactivity.tables import print_activity
+    from agentactivity.cli.client import Client, ClientCredentials, ClientError
+    from agentactivity.cli.tables import print_activity
 
     try:
         client = Client(ClientCredentials.load(credentials, base_url))
@@ -265,7 +250,7 @@ def simulate(
                 count = write_ndjson(events, stream)
             err.print(f"Wrote {count} events for {agents} agents to {output}")
         return
-    from agentactivity.client import Client, ClientCredentials, ClientError
+    from agentactivity.cli.client import Client, ClientCredentials, ClientError
 
     assert post is not None
     try:
@@ -313,7 +298,3 @@ def main() -> None:
         err.print(message, markup=False, highlight=False, soft_wrap=True)
         sys.exit(code)
     sys.exit(result if isinstance(result, int) else 0)
-
-
-if __name__ == "__main__":
-    main()

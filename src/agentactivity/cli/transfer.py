@@ -12,7 +12,7 @@ from typing import IO, Annotated
 import orjson
 import typer
 
-from agentactivity.cli_common import DbOption
+from agentactivity.cli.common import DbOption
 from agentactivity.events import Event, EventError, TimeBounds, parse_event
 
 EXPORT_PAGE = 10_000
@@ -28,7 +28,7 @@ AccountOption = Annotated[
 
 def _check_account(account: str) -> None:
     from agentactivity.api.routes import ACCOUNT_ID
-    from agentactivity.cli_common import fail
+    from agentactivity.cli.common import fail
 
     if not ACCOUNT_ID.fullmatch(account):
         raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
@@ -63,7 +63,7 @@ def export_events(
     """
     from rich.progress import Progress
 
-    from agentactivity.cli_common import err, fail, load_settings
+    from agentactivity.cli.common import err, fail, load_settings
     from agentactivity.store import StoreError, open_store
 
     _check_account(account)
@@ -172,7 +172,7 @@ def import_events(
     """
     from rich.progress import Progress
 
-    from agentactivity.cli_common import err, fail, load_settings
+    from agentactivity.cli.common import err, fail, load_settings
     from agentactivity.store import StoreError, open_store
 
     _check_account(account)

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from agentactivity.cli_common import DbOption
+from agentactivity.cli.common import DbOption
 from agentactivity.clock import now_ms
-from agentactivity.dashboard.token_format import TOKEN_ID, DashboardToken, parse_ttl
-from agentactivity.dashboard.tokens import iso, issue
+from agentactivity.dashboard_token import TOKEN_ID, DashboardToken, iso, issue, parse_ttl
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_TTL = "8h"
@@ -88,7 +87,7 @@ def dashboard_link(
     Anyone with the link can watch the account until it expires: share it like a key.
     """
     from agentactivity.api.routes import ACCOUNT_ID
-    from agentactivity.cli_common import fail, load_settings
+    from agentactivity.cli.common import fail, load_settings
     from agentactivity.store import StoreError, open_store
 
     if not ACCOUNT_ID.fullmatch(account):

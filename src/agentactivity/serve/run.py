@@ -1,0 +1,89 @@
+"""The life of one serving process, written once for `serve`, `demo` and each worker of
+`serve --workers N`: load the engine from the store, prune on a timer, serve until
+SIGTERM or SIGINT, stop what ran alongside, close the store."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from agentactivity.api.app import create_app
+from agentactivity.api.auth import NonceStore
+from agentactivity.serve.server import build_server, serve_until_signalled
+from agentactivity.service import ActivityService
+
+log = logging.getLogger("agentactivity.serve")
+
+# Work that runs beside the server in a thread until its stop event is set (the demo's
+# live events); it is stopped and joined before the store closes.
+Task = Callable[[threading.Event], None]
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where and how to serve."""
+
+    host: str
+    port: int
+    log_level: str
+    shutdown_s: int
+    # Sockets already bound (by the parent of `serve --workers N`); None: bind host:port.
+    sockets: list[socket.socket] | None = None
+
+
+def run_service(
+    service: ActivityService,
+    listen: Listen,
+    *,
+    name: str = "",
+    nonces: NonceStore | None = None,
+    prune_store: bool = True,
+    wrap: Callable[[Starlette], ASGIApp] | None = None,
+    before_serving: Callable[[Starlette, uvicorn.Server], None] | None = None,
+    tasks: Sequence[Task] = (),
+) -> None:
+    """Serve `service` until SIGTERM or SIGINT, then drain and close its store (also when
+    loading fails: the StoreError is raised to the caller). `prune_store` false prunes the
+    engine only (another process prunes the shared store); `name` prefixes the log lines."""
+    settings = service.settings
+    stops: list[threading.Event] = []
+    threads: list[threading.Thread] = []
+    try:
+        log.info("%sloading events from %s", name, settings.db_url)
+        loaded = service.load()
+        stops.append(service.start_pruning(settings.prune_interval_seconds, store=prune_store))
+        for task in tasks:
+            stop = threading.Event()
+            thread = threading.Thread(target=task, args=(stop,), name=task.__name__, daemon=True)
+            thread.start()
+            stops.append(stop)
+            threads.append(thread)
+        app = create_app(service, nonces=nonces)
+        server = build_server(
+            app, listen.host, listen.port, listen.log_level, listen.shutdown_s, wrap
+        )
+        if before_serving is not None:
+            before_serving(app, server)
+        log.info(
+            "%sloaded %d events from %s; serving on http://%s:%d",
+            name,
+            loaded,
+            settings.db_url,
+            listen.host,
+            listen.port,
+        )
+        serve_until_signalled(server, listen.sockets)
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join()
+        service.store.close()
+        log.info("%sstopped; the store is closed", name)

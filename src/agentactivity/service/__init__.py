@@ -1,0 +1,9 @@
+"""The service: the store and the engine kept in step (activity), and the caches of
+configuration every answer reads (reason_names).
+
+May import the domain modules, store/ and engine/; api/, serve/ and cli/ import it.
+"""
+
+from agentactivity.service.activity import ActivityService
+
+__all__ = ["ActivityService"]
