@@ -11,7 +11,7 @@ Two levels, both over every scope (the window and each interval) and every agent
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentactivity.engine import Engine
@@ -28,25 +28,25 @@ class Mismatch(AssertionError):
 
 def engine_ms(
     engine: Engine, account: str, agent_ids: Sequence[int] | None, scopes: list[tuple[int, int]]
-) -> dict[int, dict[int, dict[Any, tuple[int, int, int]]]]:
+) -> dict[int, dict[int, dict[Any, tuple[int, ...]]]]:
     """The engine's ms figures in the form of `sql_baseline.ms_figures` (zeros left out)."""
     timelines = engine.account(account)
     if timelines is None:
         return {}
     figures = timelines.figures(tuple(agent_ids) if agent_ids is not None else None, scopes)
-    out: dict[int, dict[int, dict[Any, tuple[int, int, int]]]] = {}
+    out: dict[int, dict[int, dict[Any, tuple[int, ...]]]] = {}
     states = figures.states.tolist()
     for row, agent in enumerate(figures.agent_ids):
         for k in range(len(scopes)):
             cols = states[row][k]
-            keys: dict[Any, tuple[int, int, int]] = {}
+            keys: dict[Any, tuple[int, ...]] = {}
             for g, name in enumerate(STATE_KEYS):
                 value = tuple(cols[3 * g : 3 * g + 3])
                 if value[0]:
-                    keys[name] = value  # type: ignore[assignment]
+                    keys[name] = value
             logged_in = tuple(sum(cols[3 * g + i] for g in range(3)) for i in range(3))
             if logged_in[0]:
-                keys["LOGGED_IN"] = logged_in  # type: ignore[assignment]
+                keys["LOGGED_IN"] = logged_in
                 out.setdefault(k, {})[agent] = keys
     reasons = figures.reasons.tolist()
     for series, row in enumerate(figures.reason_rows.tolist()):
@@ -55,11 +55,11 @@ def engine_ms(
             value = tuple(reasons[series][k])
             if value[0]:
                 key = ("AWAY", figures.reason_ids[series])
-                out.setdefault(k, {}).setdefault(agent, {})[key] = value  # type: ignore[assignment]
+                out.setdefault(k, {}).setdefault(agent, {})[key] = value
     return out
 
 
-def _nonzero(figs: dict[int, dict[int, dict[Any, tuple[int, ...]]]]) -> dict[Any, Any]:
+def _nonzero(figs: Mapping[int, Mapping[int, Mapping[Any, tuple[int, ...]]]]) -> dict[Any, Any]:
     return {
         k: {
             agent: {key: tuple(v) for key, v in keys.items() if v[0]}

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +228,7 @@ class Bench:
             measured = self.timer(served(engine, query, end), advance)
             answer = decoded(measured.pop("result"))
             answers[name] = answer
-            floor = self.timer(lambda answer=answer: orjson.dumps(answer), advance)
+            floor = self.timer(partial(orjson.dumps, answer), advance)
             results[name] = {
                 "query": QUERY_TEXT[name],
                 "bytes": len(floor.pop("result")),
@@ -295,7 +296,7 @@ class Bench:
                 advance = self.step(f"{agents:,} agents: Q1-Q4 over HTTP", None)
                 for name, query in qs.items():
                     params = http_params(query)
-                    measured = self.timer(lambda params=params: server.query(params), advance)
+                    measured = self.timer(partial(server.query, params), advance)
                     _, body = measured.pop("result")
                     if orjson.loads(body) != answers[name]:
                         raise check.Mismatch(f"{name}: the HTTP answer is not the in-process one")
@@ -342,9 +343,7 @@ class Bench:
             # the rest is shaping the figures into dicts and lists.
             scopes, _ = scopes_of(query, end)
             if account is not None:
-                figures = self.timer(
-                    lambda query=query, scopes=scopes: account.figures(query.agent_ids, scopes)
-                )
+                figures = self.timer(partial(account.figures, query.agent_ids, scopes))
                 whole = self.timer(fn)
                 out[f"{name}_split"] = {
                     "figures_ms": figures["median_ms"],

@@ -94,7 +94,7 @@ def feed_cost_ms(streamed: bool, batches: int = 10, agents: int = 1000) -> float
         applied(*args)
         spent.append(time.perf_counter() - started)
 
-    service.feed.applied = timed  # type: ignore[method-assign]
+    service.feed.applied = timed  # type: ignore[method-assign,assignment]
     names = ["ONLINE", "AWAY", "BACK_SOON"]
     for batch in range(batches):
         now[0] += 60_000

@@ -47,7 +47,7 @@ class OAuth1Auth(httpx.Auth):
             signature_method=signature_method,
         )
 
-    def auth_flow(self, request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request):
         content_type = request.headers.get("content-type", "")
         body = request.content if "application/x-www-form-urlencoded" in content_type else None
         _, headers, _ = self._signer.sign(

@@ -55,22 +55,9 @@ class Event:
         return out
 
 
-# The engine's compact form of a stored event: (time, seq, type, state, reasonId, chatId,
-# maxChats). A tuple of plain values costs a fraction of an object's memory, and the
-# garbage collector stops tracking it, so a large engine does not slow collections.
+# A stored event as the retention rules read it (retention.py): (time, seq, type, state,
+# reasonId, chatId, maxChats); the store's rows and the engine's columns both give it.
 Record = tuple[int, int, str, "str | None", "str | None", "str | None", "int | None"]
-
-
-def to_record(seq: int, event: Event) -> Record:
-    return (
-        event.time,
-        seq,
-        event.type,
-        event.state,
-        event.reason_id,
-        event.chat_id,
-        event.max_chats,
-    )
 
 
 class EventError(ValueError):

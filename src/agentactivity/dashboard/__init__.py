@@ -1,2 +1,6 @@
-"""The browser dashboard: signed, expiring, read-only links (tokens), the page and its
-static files, and the `agentactivity dashboard-link` command."""
+"""The dashboard's page: the HTML, script, styles and icon served at /dashboard, read from
+the installed package (no CDN).
+
+Imports nothing of the rest but the domain; the API serves it (api/app.py) and documents
+it (api/openapi/dashboard.py).
+"""

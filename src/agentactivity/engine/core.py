@@ -46,7 +46,10 @@ class Engine:
             return account.last_seq if account else 0
 
     def account(self, account_id: str) -> AccountTimelines | None:
-        return self._accounts.get(account_id)
+        """The account's timelines (for checks and measurements: the caller reads them
+        while nothing else changes the engine)."""
+        with self._lock:
+            return self._accounts.get(account_id)
 
     def agent_activity_json(self, account_id: str, query: ActivityQuery, now_ms: int) -> bytes:
         """The whole response body of SPEC section 3 for one validated query, as JSON."""

@@ -66,14 +66,6 @@ class EventLog:
     def __len__(self) -> int:
         return len(self.times)
 
-    def is_last(self, time: int, seq: int) -> bool:
-        """Whether (time, seq) comes after every event kept."""
-        times = self.times
-        if not times:
-            return True
-        last = times[-1]
-        return time > last or (time == last and seq > self.seqs[-1])
-
     def append(self, time: int, seq: int, info: int) -> None:
         self.times.append(time)
         self.seqs.append(seq)
