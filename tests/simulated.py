@@ -18,6 +18,7 @@ from typing import Any
 from agentactivity.simulate import Simulator
 
 HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 # 2026-01-13T10:07:41.803Z: 16 agents (seed 1) over the 6 h before it give 10 agents
 # with events, 5 of them logged in (one Away for lunch, three at their chat limit) and
 # 5 logged out: every kind of tile the wallboard draws. Any instant would do for
@@ -78,3 +79,17 @@ def check_wallboard_world(states: dict[str, AgentState], agents: int) -> None:
     assert logged_in and len(logged_in) < len(states), "no logged-in or no logged-out agent"
     assert any(s.state == "AWAY" and s.reason_id for s in logged_in), "no Away reason shown"
     assert any(0 < s.max_chats <= len(s.chats) for s in logged_in), "nobody at the limit"
+
+
+def busy_end(agents: int, seed: int, hours: float, now_ms: int) -> int:
+    """The latest end (now_ms, then back by `hours` at a time) whose `hours` have events
+    for `agents` agents. A few agents may all be off for a day or so; a whole 6 days
+    (inside the default 7-day retention, so a server still takes the events) would
+    take every one of them having 6 days off in a row."""
+    step = int(hours * HOUR_MS)
+    end = now_ms
+    while end > now_ms - 6 * DAY_MS:
+        if Simulator(agents=agents, seed=seed, start_ms=end - step).events_until(end):
+            return end
+        end -= step
+    raise AssertionError(f"the simulator gave {agents} agents no events in 6 days")
