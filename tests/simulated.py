@@ -93,3 +93,17 @@ def busy_end(agents: int, seed: int, hours: float, now_ms: int) -> int:
             return end
         end -= step
     raise AssertionError(f"the simulator gave {agents} agents no events in 6 days")
+
+
+def next_event_after(agents: int, seed: int, t_ms: int) -> dict[str, Any]:
+    """The first event after t_ms of any simulation of these agents that began before
+    t_ms (a running demo's next one): an agent's events do not depend on the start."""
+    simulator = Simulator(agents=agents, seed=seed, start_ms=t_ms)
+    simulator.events_until(t_ms)  # the snapshot at t_ms: not after it
+    until = t_ms
+    while until < t_ms + DAY_MS:
+        until += 60_000
+        events = simulator.events_until(until)
+        if events:
+            return events[0]
+    raise AssertionError(f"the simulator gave {agents} agents no event in a day")

@@ -48,7 +48,9 @@ def demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     service = build_service(load_settings(str(db)))
-    simulator = demo_mod.prepare(service, agents, 24, seed=1, console=err)
+    simulator = demo_mod.prepare(
+        service, agents, demo_mod.DEMO_HOURS, seed=demo_mod.DEMO_SEED, console=err
+    )
     base_url = f"http://{host}:{port}"
     demo_mod.write_credentials(service, credentials_file, base_url)
     dashboard = demo_mod.dashboard_link(service, base_url)

@@ -18,6 +18,8 @@ from agentactivity.service import ActivityService
 from agentactivity.simulate import DEFAULT_REASONS, Simulator
 
 DEMO_ACCOUNT = "12345678"
+DEMO_SEED = 1  # fixed: what the demo emits at a given time is known (tests predict it)
+DEMO_HOURS = 24  # of back-filled history
 HOUR_MS = 3600 * 1000
 
 
