@@ -15,14 +15,17 @@ from tests.e2e.conftest import (
     Server,
     create_keys,
     events_url,
+    now_ms,
     oauth,
     run_cli,
     sqlite_url,
-    write_credentials,
 )
+from tests.simulated import AgentState, final_states, pinned_events
 
 CHROMIUM = os.environ.get("AGENTACTIVITY_TEST_CHROMIUM", "/usr/bin/chromium")
 AGENTS = 16
+SEED = 1
+HOURS = 6
 LIVE_BOUND_MS = 2000  # the issue's bound: an ingested change is on screen within 2 s
 LOAD_TIMEOUT_MS = 15_000
 # Functions, not expressions: Playwright would eval() an expression, which the page's
@@ -42,17 +45,18 @@ def chromium_problem() -> str | None:
 
 
 class Demo:
-    """A server with simulated agents and OAuth keys, as the demo has them."""
+    """A server with simulated agents and OAuth keys, as the demo has them.
+
+    The agents are the pinned window of tests/simulated.py moved to end now, so the
+    same agents are on shift in the same states whenever the test runs (`expected`)."""
 
     def __init__(self, workdir: Path) -> None:
         self.server = Server(sqlite_url(workdir / "dashboard.db"), workdir)
         self.keys = create_keys(self.server.db_url, ACCOUNT, "read", "ingest", cwd=workdir)
-        creds = write_credentials(self.keys, self.server.base_url, workdir / "creds.json")
-        result = run_cli(
-            *("simulate", "--agents", str(AGENTS), "--hours", "6", "--post", str(creds)),
-            cwd=workdir,
-        )
-        assert result.returncode == 0, result.stderr
+        events = pinned_events(AGENTS, SEED, HOURS, now_ms())
+        for i in range(0, len(events), 1000):
+            self.ingest(events[i : i + 1000])
+        self.expected: dict[str, AgentState] = final_states(events)
         self.workdir = workdir
 
     def link(self, account: str = ACCOUNT, ttl: str = "1h") -> str:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 
-from agentactivity.simulate import Simulator
 from tests.e2e import timeline as tl
 from tests.e2e.conftest import (
     ACCOUNT,
@@ -24,6 +23,7 @@ from tests.e2e.conftest import (
     run_cli,
     write_credentials,
 )
+from tests.simulated import PINNED_END, busy_end, pinned_events
 
 pytestmark = pytest.mark.e2e
 
@@ -198,20 +198,11 @@ def test_query_with_interval_shows_each_interval(
     assert "Whole window" in table
 
 
-def _busy_end() -> int:
-    """An end time whose last 2 h have events for 5 agents (some days, nobody works)."""
-    end = now_ms() - 5_000
-    for _ in range(12):
-        if Simulator(agents=5, seed=1, start_ms=end - 2 * 3600_000).events_until(end):
-            return end
-        end -= 2 * 3600_000
-    raise AssertionError("the simulator produced no events for 5 agents in 24 h")
-
-
 def test_simulate_posts_deterministically_and_idempotently(server: Server, tmp_path: Path) -> None:
     sim_keys = create_keys(server.db_url, SIM_ACCOUNT, cwd=tmp_path)
     creds = write_credentials(sim_keys, server.base_url, tmp_path / "sim.json")
-    end = str(_busy_end())
+    # Posted, so near now (the server keeps 7 days); the latest window with events.
+    end = str(busy_end(5, 1, 2, now_ms() - 5_000))
     args = ("simulate", "--agents", "5", "--hours", "2", "--end", end, "--post", str(creds))
 
     first = run_cli(*args, cwd=tmp_path)
@@ -237,7 +228,7 @@ def test_simulate_posts_deterministically_and_idempotently(server: Server, tmp_p
 
 
 def test_simulate_output_to_stdout_is_ndjson(tmp_path: Path) -> None:
-    end = _busy_end()
+    end = PINNED_END  # not posted: a fixed window, the same events at any date and hour
     args = ("simulate", "--agents", "5", "--hours", "2", "--end", str(end), "--output", "-")
     out = ok(run_cli(*args, cwd=tmp_path))
     assert out == ok(run_cli(*args, cwd=tmp_path))  # deterministic
@@ -249,6 +240,8 @@ def test_simulate_output_to_stdout_is_ndjson(tmp_path: Path) -> None:
         assert 1001 <= int(ev["agentId"]) <= 1005 and ev["eventId"]
     assert [ev["time"] for ev in events] == sorted(ev["time"] for ev in events)
     assert len({ev["eventId"] for ev in events}) == len(events)
+    # What the browser test posts (moved in time) is what this command writes.
+    assert events == pinned_events(5, 1, 2, end)
     assert not list(tmp_path.iterdir())  # nothing written to the working folder
 
 

@@ -33,6 +33,8 @@ from agentactivity.simulate import DEFAULT_REASONS, Simulator
 from agentactivity.store import StoreError
 
 DEMO_ACCOUNT = "12345678"
+DEMO_SEED = 1  # fixed: what the demo emits at a given time is known (tests predict it)
+DEMO_HOURS = 24  # of back-filled history
 
 
 def _ingest(service: ActivityService, raw_events: list[dict[str, object]]) -> int:
@@ -117,7 +119,7 @@ def demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     service = build_service(load_settings(str(db)))
-    simulator = prepare(service, agents, 24, seed=1, console=err)
+    simulator = prepare(service, agents, DEMO_HOURS, seed=DEMO_SEED, console=err)
     base_url = f"http://{host}:{port}"
     write_credentials(service, credentials_file, base_url)
     dashboard = dashboard_link(service, base_url)
