@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -10,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.api.auth import AuthError, OAuthVerifier, authorize
 from agentactivity.api.body import decode_events, decode_json_object, read_body
 from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
@@ -27,7 +27,6 @@ from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
 
-ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 
 

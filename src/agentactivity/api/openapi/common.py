@@ -6,6 +6,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
@@ -147,7 +148,7 @@ def _account_id() -> JSONObject:
         "in": "path",
         "required": True,
         "description": "The account: 1 to 64 letters, digits, `-` or `_` (anything else is 404).",
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "schema": {"type": "string", "pattern": f"^{ACCOUNT_ID.pattern}$"},
     }
 
 
