@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from agentactivity.api.auth import OAuthVerifier
-from agentactivity.api.reasons import REASONS_PATH
+from agentactivity.api.paths import REASONS_PATH
 from agentactivity.api.routes import Handlers
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard.page import FILES, SECURITY_HEADERS

@@ -17,19 +17,18 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from agentactivity.api.app import create_app
-from agentactivity.api.openapi import (
+from agentactivity.api.openapi import NDJSON, build_openapi, integer_range_pattern
+from agentactivity.api.paths import (
     ACTIVITY_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
-    NDJSON,
     OPENAPI_PATH,
+    REASON_PATH,
+    REASONS_PATH,
     STATE_PATH,
     STREAM_PATH,
-    build_openapi,
-    integer_range_pattern,
 )
 from agentactivity.api.ratelimit import RateLimiter
-from agentactivity.api.reasons import REASON_PATH, REASONS_PATH
 from agentactivity.dashboard.page import FILES as DASHBOARD_FILES
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
 from agentactivity.query import StateNames

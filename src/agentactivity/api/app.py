@@ -16,9 +16,22 @@ from agentactivity.api.errors import ApiError, error_response
 from agentactivity.api.health import OperationsHandlers
 from agentactivity.api.nonces import RedisNonceStore
 from agentactivity.api.observability import Metrics, instrument
-from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
+from agentactivity.api.openapi import openapi_endpoint
+from agentactivity.api.paths import (
+    ACTIVITY_PATH,
+    DISCOVERY_PATH,
+    EVENTS_PATH,
+    HEALTHZ_PATH,
+    METRICS_PATH,
+    OPENAPI_PATH,
+    READYZ_PATH,
+    REASON_PATH,
+    REASONS_PATH,
+    STATE_PATH,
+    STREAM_PATH,
+)
 from agentactivity.api.ratelimit import RateLimiter
-from agentactivity.api.reasons import REASON_PATH, REASONS_PATH, ReasonHandlers
+from agentactivity.api.reasons import ReasonHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.routes import Handlers
 from agentactivity.api.state_metrics import LiveStateCollector
@@ -83,25 +96,17 @@ def create_app(
     # Live state streams: bounded per account, all ended at shutdown (app.state.streams).
     streams = StreamHub(service.settings.max_streams_per_account)
     routes = [
-        Route("/api/account/{accountId}/events", handlers.ingest, methods=["POST"]),
+        Route(EVENTS_PATH, handlers.ingest, methods=["POST"]),
+        Route(ACTIVITY_PATH, handlers.agent_activity, methods=["GET", "POST"]),
+        Route(STATE_PATH, handlers.agent_state, methods=["GET"]),
         Route(
-            "/operations/api/account/{accountId}/agentactivity",
-            handlers.agent_activity,
-            methods=["GET", "POST"],
-        ),
-        Route("/api/account/{accountId}/agents/state", handlers.agent_state, methods=["GET"]),
-        Route(
-            "/api/account/{accountId}/agents/state/stream",
+            STREAM_PATH,
             StreamHandler(
                 service, handlers._authenticate, streams, handlers.still_authorized
             ).handle,
             methods=["GET"],
         ),
-        Route(
-            "/api/account/{accountId}/service/{serviceName}/baseURI.json",
-            handlers.discovery,
-            methods=["GET"],
-        ),
+        Route(DISCOVERY_PATH, handlers.discovery, methods=["GET"]),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
     ]
     reasons = ReasonHandlers(handlers)
@@ -116,9 +121,9 @@ def create_app(
         service, metrics, ping_shared_state=shared_state.ping if shared_state else None
     )
     routes += [
-        Route("/healthz", operations.healthz, methods=["GET"]),
-        Route("/readyz", operations.readyz, methods=["GET"]),
-        Route("/metrics", operations.metrics, methods=["GET"]),
+        Route(HEALTHZ_PATH, operations.healthz, methods=["GET"]),
+        Route(READYZ_PATH, operations.readyz, methods=["GET"]),
+        Route(METRICS_PATH, operations.metrics, methods=["GET"]),
     ]
     routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings

@@ -32,8 +32,6 @@ from agentactivity.reasons import (
     parse_reasons,
 )
 
-REASONS_PATH = "/api/account/{accountId}/configuration/le-agents/status-reasons"
-REASON_PATH = REASONS_PATH + "/{statusReasonId}"
 REVISION_HEADER = "ac-revision"
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
 # Reads take either scope; changes need admin.

@@ -21,13 +21,12 @@ from agentactivity.api.params import (
     parse_state_query,
     single_values,
 )
+from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
-
-DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 
 
 def _json(payload: Any, status: int = 200) -> Response:

@@ -1,4 +1,4 @@
-"""Shared pieces of the OpenAPI document: paths, regexes for numbers sent as text, and the
+"""Shared pieces of the OpenAPI document: regexes for numbers sent as text, and the
 small builders (references, error responses, parameters) the schemas and operations use."""
 
 from __future__ import annotations
@@ -10,12 +10,6 @@ from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
-OPENAPI_PATH = "/openapi.json"
-EVENTS_PATH = "/api/account/{accountId}/events"
-ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
-DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
-STATE_PATH = "/api/account/{accountId}/agents/state"
-DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 NDJSON = "application/x-ndjson"
 
 JSONObject = dict[str, Any]

@@ -10,21 +10,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agentactivity.api.openapi.common import (
-    ACTIVITY_PATH,
-    DISCOVERY_PATH,
-    EVENTS_PATH,
-    OPENAPI_PATH,
-    STATE_PATH,
-    JSONObject,
-    _error,
-    _json,
-)
+from agentactivity.api.openapi.common import JSONObject, _error, _json
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
 from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
 from agentactivity.api.openapi.schemas import _schemas, _state_schemas
-from agentactivity.api.openapi.stream import STREAM_PATH, _agent_state_stream
+from agentactivity.api.openapi.stream import _agent_state_stream
+from agentactivity.api.paths import (
+    ACTIVITY_PATH,
+    DISCOVERY_PATH,
+    EVENTS_PATH,
+    HEALTHZ_PATH,
+    METRICS_PATH,
+    OPENAPI_PATH,
+    READYZ_PATH,
+    STATE_PATH,
+    STREAM_PATH,
+)
 from agentactivity.settings import Settings
 
 
@@ -150,9 +152,9 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         **reason_paths(settings),
     }
     optional = {
-        "/healthz": _healthz,
-        "/readyz": _readyz,
-        "/metrics": _metrics,
+        HEALTHZ_PATH: _healthz,
+        READYZ_PATH: _readyz,
+        METRICS_PATH: _metrics,
         OPENAPI_PATH: _openapi_document,
     }
     for path, build in optional.items():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
     _BLANK,
-    DISCOVERABLE_SERVICES,
     NDJSON,
     READ_SECURITY,
     SECURITY,
@@ -19,6 +18,7 @@ from agentactivity.api.openapi.common import (
     _retry_after,
     _store_unavailable,
 )
+from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.clock import MINUTE_MS
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings

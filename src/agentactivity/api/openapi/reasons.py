@@ -12,12 +12,11 @@ from agentactivity.api.openapi.common import (
     _ref,
     _store_unavailable,
 )
+from agentactivity.api.paths import REASON_PATH, REASONS_PATH
 from agentactivity.api.reasons import (
     IF_MATCH_PATTERN,
     MAX_ITEMS_PER_REQUEST,
     OVERRIDE_HEADER,
-    REASON_PATH,
-    REASONS_PATH,
     REVISION_HEADER,
 )
 from agentactivity.reasons import MAX_ORDER, MAX_REASON_ID, MAX_TEXT_CHARS, STATES, TEXT_PATTERN

@@ -5,12 +5,12 @@ from __future__ import annotations
 from agentactivity.api.openapi.common import (
     _AGENT_ID_ITEM,
     _NULL,
-    DISCOVERABLE_SERVICES,
     JSONObject,
     _query_values,
     _ref,
     integer_range_pattern,
 )
+from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.events import (
     EVENT_TYPES,
     FUTURE_TOLERANCE_MS,

@@ -16,7 +16,6 @@ from agentactivity.api.openapi.common import (
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
-STREAM_PATH = "/api/account/{accountId}/agents/state/stream"
 _SEQUENCE_TEXT = {"type": "string", "pattern": f"^{_WS}*[0-9]{{1,19}}{_WS}*$"}
 
 
