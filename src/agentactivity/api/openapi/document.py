@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from agentactivity.api.common import json_response
 from agentactivity.api.openapi.common import JSONObject, _error, _json
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
 from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
@@ -211,4 +211,4 @@ async def openapi_endpoint(request: Request) -> Response:
     app = request.app
     paths = {route.path for route in app.routes if isinstance(route, Route)}
     document = build_openapi(app.state.service.settings, paths)
-    return Response(orjson.dumps(document), media_type="application/json")
+    return json_response(document)
