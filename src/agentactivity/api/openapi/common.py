@@ -16,7 +16,7 @@ JSONObject = dict[str, Any]
 
 # What Python's str.strip() removes (str.isspace()), spelled out: ECMA-262's `\s` differs
 # (it has U+FEFF, lacks U+001C..U+001F and U+0085). The server trims values with strip().
-_WS = (
+WS = (
     "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a"
     "\\u2028\\u2029\\u202f\\u205f\\u3000]"
 )
@@ -74,35 +74,35 @@ def _whole_number_string(low: int, high: int) -> JSONObject:
     """A whole number in a JSON string, as the query parser reads one (`" +060 "`)."""
     return {
         "type": "string",
-        "pattern": f"^{_WS}*\\+?0*{integer_range_pattern(low, high)}{_WS}*$",
+        "pattern": f"^{WS}*\\+?0*{integer_range_pattern(low, high)}{WS}*$",
     }
 
 
-_BLANK: JSONObject = {"type": "string", "pattern": f"^{_WS}*$", "description": "means absent"}
-_NULL: JSONObject = {"type": "null", "description": "means absent"}
-_AGENT_ID_ITEM = f"{_WS}*0*{integer_range_pattern(1, MAX_AGENT_ID)}{_WS}*"
-_AGENT_IDS_TEXT = f"^{_WS}*(?:[Aa][Ll][Ll]{_WS}*|{_AGENT_ID_ITEM}(?:,{_AGENT_ID_ITEM})*)$"
+BLANK: JSONObject = {"type": "string", "pattern": f"^{WS}*$", "description": "means absent"}
+NULL: JSONObject = {"type": "null", "description": "means absent"}
+AGENT_ID_ITEM = f"{WS}*0*{integer_range_pattern(1, MAX_AGENT_ID)}{WS}*"
+_AGENT_IDS_TEXT = f"^{WS}*(?:[Aa][Ll][Ll]{WS}*|{AGENT_ID_ITEM}(?:,{AGENT_ID_ITEM})*)$"
 
 
 # --- building blocks --------------------------------------------------------------------------
 
 
-def _ref(name: str) -> JSONObject:
+def ref(name: str) -> JSONObject:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: JSONObject) -> JSONObject:
+def json_content(schema: JSONObject) -> JSONObject:
     return {"application/json": {"schema": schema}}
 
 
-def _error(status: int, description: str, schema: str = "Error") -> JSONObject:
+def json_error(status: int, description: str, schema: str = "Error") -> JSONObject:
     """A response carrying the JSON error body, with its status and reason phrase pinned."""
     return {
         "description": description,
-        "content": _json(
+        "content": json_content(
             {
                 "allOf": [
-                    _ref(schema),
+                    ref(schema),
                     {
                         "properties": {
                             "status": {"const": status},
@@ -115,7 +115,7 @@ def _error(status: int, description: str, schema: str = "Error") -> JSONObject:
     }
 
 
-def _retry_after(response: JSONObject) -> JSONObject:
+def retry_after(response: JSONObject) -> JSONObject:
     return {
         **response,
         "headers": {
@@ -128,15 +128,15 @@ def _retry_after(response: JSONObject) -> JSONObject:
     }
 
 
-def _store_unavailable() -> JSONObject:
-    return _retry_after(_error(503, "The store is unavailable (say, locked); retry."))
+def store_unavailable() -> JSONObject:
+    return retry_after(json_error(503, "The store is unavailable (say, locked); retry."))
 
 
-def _body_timeout(settings: Settings) -> JSONObject:
-    return _error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
+def body_timeout(settings: Settings) -> JSONObject:
+    return json_error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
 
 
-def _account_id() -> JSONObject:
+def account_id_parameter() -> JSONObject:
     return {
         "name": "accountId",
         "in": "path",
@@ -155,14 +155,14 @@ READ_SECURITY: list[dict[str, list[str]]] = [
 ]
 
 
-def _read_auth_errors() -> JSONObject:
+def read_auth_errors() -> JSONObject:
     return {
-        "401": _error(
+        "401": json_error(
             401,
             "Missing or bad OAuth 1.0a signature, or a dashboard token that is malformed, "
             "altered, expired or revoked (the message says which).",
         ),
-        "403": _error(
+        "403": json_error(
             403,
             "Credentials of another account or without `read` scope, or a dashboard token "
             "of another account.",
@@ -170,7 +170,7 @@ def _read_auth_errors() -> JSONObject:
     }
 
 
-def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:
+def query_values(settings: Settings) -> dict[str, list[JSONObject]]:
     """What each Agent Activity parameter may be, in a query string (so, as text); the
     optional ones may also be blank (= absent)."""
     max_tf = settings.max_timeframe_minutes
@@ -184,19 +184,19 @@ def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:
         "interval": [
             {"type": "integer", "minimum": 5, "maximum": max_tf},
             _whole_number_string(5, max_tf),
-            _BLANK,
+            BLANK,
         ],
         "to": [
             {"type": "integer", "minimum": 0},
-            {"type": "string", "pattern": f"^{_WS}*\\+?[0-9]+{_WS}*$"},
-            _BLANK,
+            {"type": "string", "pattern": f"^{WS}*\\+?[0-9]+{WS}*$"},
+            BLANK,
         ],
         "totals": [
             {"type": "boolean"},
             {
                 "type": "string",
-                "pattern": f"^{_WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){_WS}*$",
+                "pattern": f"^{WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){WS}*$",
             },
-            _BLANK,
+            BLANK,
         ],
     }

@@ -10,12 +10,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agentactivity.api.common import json_response
-from agentactivity.api.openapi.common import JSONObject, _error, _json
+from agentactivity.api.openapi.common import JSONObject, json_content, json_error
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
-from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
+from agentactivity.api.openapi.operations import (
+    activity_path_item,
+    agent_state_path_item,
+    discovery_path_item,
+    ingest_path_item,
+)
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
-from agentactivity.api.openapi.schemas import _schemas, _state_schemas
-from agentactivity.api.openapi.stream import _agent_state_stream
+from agentactivity.api.openapi.schemas import activity_schemas, state_schemas
+from agentactivity.api.openapi.stream import stream_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
     DISCOVERY_PATH,
@@ -39,7 +44,9 @@ def _openapi_document() -> JSONObject:
             "responses": {
                 "200": {
                     "description": "OpenAPI 3.1 document.",
-                    "content": _json({"type": "object", "required": ["openapi", "info", "paths"]}),
+                    "content": json_content(
+                        {"type": "object", "required": ["openapi", "info", "paths"]}
+                    ),
                 }
             },
         }
@@ -65,7 +72,7 @@ def _healthz() -> JSONObject:
         {
             "200": {
                 "description": "Alive.",
-                "content": _json(
+                "content": json_content(
                     {
                         "type": "object",
                         "required": ["status"],
@@ -85,7 +92,7 @@ def _readyz() -> JSONObject:
         {
             "200": {
                 "description": "Ready.",
-                "content": _json(
+                "content": json_content(
                     {
                         "type": "object",
                         "required": ["status", "engineLagEvents"],
@@ -104,7 +111,7 @@ def _readyz() -> JSONObject:
             },
             "503": {
                 "description": "Not ready: the store is unreachable.",
-                "content": _json(
+                "content": json_content(
                     {
                         "type": "object",
                         "required": ["status", "reason"],
@@ -144,11 +151,11 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     """
     served = None if paths is None else set(paths)
     path_items: JSONObject = {
-        EVENTS_PATH: _ingest(settings),
-        ACTIVITY_PATH: _activity(settings),
-        STATE_PATH: _agent_state(settings),
-        STREAM_PATH: _agent_state_stream(settings),
-        DISCOVERY_PATH: _discovery(),
+        EVENTS_PATH: ingest_path_item(settings),
+        ACTIVITY_PATH: activity_path_item(settings),
+        STATE_PATH: agent_state_path_item(settings),
+        STREAM_PATH: stream_path_item(settings),
+        DISCOVERY_PATH: discovery_path_item(),
         **reason_paths(settings),
     }
     optional = {
@@ -166,10 +173,10 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     # Refused before any route is chosen, whatever the path (RequestLimits).
     for item in path_items.values():
         for operation in item.values():
-            operation["responses"]["414"] = _error(
+            operation["responses"]["414"] = json_error(
                 414, f"The URL (path and query) is over {settings.max_url_bytes} bytes."
             )
-            operation["responses"]["431"] = _error(
+            operation["responses"]["431"] = json_error(
                 431, f"The request headers are over {settings.max_header_bytes} bytes."
             )
     return {
@@ -186,7 +193,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": {**_schemas(settings), **_state_schemas(), **reason_schemas()},
+            "schemas": {**activity_schemas(settings), **state_schemas(), **reason_schemas()},
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
-    _BLANK,
+    BLANK,
     NDJSON,
     READ_SECURITY,
     SECURITY,
     JSONObject,
-    _account_id,
-    _body_timeout,
-    _error,
-    _json,
-    _query_values,
-    _read_auth_errors,
-    _ref,
-    _retry_after,
-    _store_unavailable,
+    account_id_parameter,
+    body_timeout,
+    json_content,
+    json_error,
+    query_values,
+    read_auth_errors,
+    ref,
+    retry_after,
+    store_unavailable,
 )
 from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.clock import MINUTE_MS
@@ -24,7 +24,7 @@ from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
 
-def _ingest(settings: Settings) -> JSONObject:
+def ingest_path_item(settings: Settings) -> JSONObject:
     return {
         "post": {
             "operationId": "ingestEvents",
@@ -35,18 +35,18 @@ def _ingest(settings: Settings) -> JSONObject:
                 "The batch is atomic and idempotent (by `eventId`)."
             ),
             "security": SECURITY,
-            "parameters": [_account_id()],
+            "parameters": [account_id_parameter()],
             "requestBody": {
                 "required": True,
                 "content": {
                     "application/json": {
                         "schema": {
                             "oneOf": [
-                                _ref("EventList"),
+                                ref("EventList"),
                                 {
                                     "type": "object",
                                     "required": ["events"],
-                                    "properties": {"events": _ref("EventList")},
+                                    "properties": {"events": ref("EventList")},
                                 },
                             ]
                         }
@@ -62,25 +62,29 @@ def _ingest(settings: Settings) -> JSONObject:
             "responses": {
                 "200": {
                     "description": "Every accepted event is durable and visible to queries.",
-                    "content": _json(_ref("IngestResult")),
+                    "content": json_content(ref("IngestResult")),
                 },
-                "400": _error(400, "Not JSON, or invalid events; nothing stored.", "IngestError"),
-                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
-                "403": _error(403, "Credentials of another account, or without `ingest` scope."),
-                "404": _error(404, "Malformed account id."),
-                "408": _body_timeout(settings),
-                "413": _error(
+                "400": json_error(
+                    400, "Not JSON, or invalid events; nothing stored.", "IngestError"
+                ),
+                "401": json_error(401, "Missing or bad OAuth 1.0a signature."),
+                "403": json_error(
+                    403, "Credentials of another account, or without `ingest` scope."
+                ),
+                "404": json_error(404, "Malformed account id."),
+                "408": body_timeout(settings),
+                "413": json_error(
                     413,
                     f"More than {settings.max_batch_events} events, or a body over "
                     f"{settings.max_body_bytes} bytes; nothing stored.",
                 ),
-                "503": _store_unavailable(),
+                "503": store_unavailable(),
             },
         }
     }
 
 
-def _activity(settings: Settings) -> JSONObject:
+def activity_path_item(settings: Settings) -> JSONObject:
     max_tf = settings.max_timeframe_minutes
     retention_min = settings.retention_ms // MINUTE_MS
     descriptions = {
@@ -104,10 +108,10 @@ def _activity(settings: Settings) -> JSONObject:
             "(`true`/`false` in any case, `1`/`0`)."
         ),
     }
-    values = _query_values(settings)
-    parameters = [_account_id()]
+    values = query_values(settings)
+    parameters = [account_id_parameter()]
     for name, options in values.items():
-        required = _BLANK not in options
+        required = BLANK not in options
         parameters.append(
             {
                 "name": name,
@@ -123,19 +127,19 @@ def _activity(settings: Settings) -> JSONObject:
         "200": {
             "description": "Figures of the window (and of each interval with `interval`); "
             "with `v=2` wrapped in `{meta, body}`.",
-            "content": _json({"oneOf": [_ref("Activity"), _ref("ActivityV2")]}),
+            "content": json_content({"oneOf": [ref("Activity"), ref("ActivityV2")]}),
         },
-        "400": _error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
-        **_read_auth_errors(),
-        "404": _error(404, "Malformed account id."),
-        "429": _retry_after(
-            _error(
+        "400": json_error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
+        **read_auth_errors(),
+        "404": json_error(404, "Malformed account id."),
+        "429": retry_after(
+            json_error(
                 429,
                 f"More than {settings.max_concurrent_queries} queries of the account in "
                 f"progress, or more than {settings.query_rate_per_second} a second.",
             )
         ),
-        "503": _store_unavailable(),
+        "503": store_unavailable(),
     }
     description = (
         "How each agent's logged-in time in the window [to - timeframe, to) splits between "
@@ -143,8 +147,8 @@ def _activity(settings: Settings) -> JSONObject:
     )
     post_responses = {
         **responses,
-        "408": _body_timeout(settings),
-        "413": _error(413, f"A body over {settings.max_body_bytes} bytes."),
+        "408": body_timeout(settings),
+        "413": json_error(413, f"A body over {settings.max_body_bytes} bytes."),
     }
     return {
         "get": {
@@ -161,16 +165,16 @@ def _activity(settings: Settings) -> JSONObject:
             "description": description
             + " Parameters may also be given in the query string; the body wins.",
             "security": READ_SECURITY,
-            "parameters": [_account_id()],
-            "requestBody": {"required": True, "content": _json(_ref("ActivityQuery"))},
+            "parameters": [account_id_parameter()],
+            "requestBody": {"required": True, "content": json_content(ref("ActivityQuery"))},
             "responses": post_responses,
         },
     }
 
 
-def _agent_state(settings: Settings) -> JSONObject:
+def agent_state_path_item(settings: Settings) -> JSONObject:
     retention_min = settings.retention_ms // MINUTE_MS
-    values = _query_values(settings)
+    values = query_values(settings)
     return {
         "get": {
             "operationId": "getAgentState",
@@ -180,7 +184,7 @@ def _agent_state(settings: Settings) -> JSONObject:
             "leaves it.",
             "security": READ_SECURITY,
             "parameters": [
-                _account_id(),
+                account_id_parameter(),
                 {
                     "name": "agentIds",
                     "in": "query",
@@ -203,27 +207,27 @@ def _agent_state(settings: Settings) -> JSONObject:
             "responses": {
                 "200": {
                     "description": "The agents' state at `asOf`.",
-                    "content": _json(_ref("AgentStates")),
+                    "content": json_content(ref("AgentStates")),
                 },
-                "400": _error(
+                "400": json_error(
                     400, "A parameter breaks a rule; all problems are listed.", "QueryError"
                 ),
-                **_read_auth_errors(),
-                "404": _error(404, "Malformed account id."),
-                "429": _retry_after(
-                    _error(
+                **read_auth_errors(),
+                "404": json_error(404, "Malformed account id."),
+                "429": retry_after(
+                    json_error(
                         429,
                         f"More than {settings.max_concurrent_queries} queries of the account "
                         f"in progress, or more than {settings.query_rate_per_second} a second.",
                     )
                 ),
-                "503": _store_unavailable(),
+                "503": store_unavailable(),
             },
         }
     }
 
 
-def _discovery() -> JSONObject:
+def discovery_path_item() -> JSONObject:
     return {
         "get": {
             "operationId": "discoverBaseUri",
@@ -232,7 +236,7 @@ def _discovery() -> JSONObject:
             "else the request's `Host`.",
             "security": [],
             "parameters": [
-                _account_id(),
+                account_id_parameter(),
                 {
                     "name": "serviceName",
                     "in": "path",
@@ -253,9 +257,9 @@ def _discovery() -> JSONObject:
             "responses": {
                 "200": {
                     "description": "The service's base URI.",
-                    "content": _json(_ref("Discovery")),
+                    "content": json_content(ref("Discovery")),
                 },
-                "404": _error(404, "Malformed account id or unknown service name."),
+                "404": json_error(404, "Malformed account id or unknown service name."),
             },
         }
     }

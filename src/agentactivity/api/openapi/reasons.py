@@ -5,12 +5,12 @@ from __future__ import annotations
 from agentactivity.api.openapi.common import (
     SECURITY,
     JSONObject,
-    _account_id,
-    _body_timeout,
-    _error,
-    _json,
-    _ref,
-    _store_unavailable,
+    account_id_parameter,
+    body_timeout,
+    json_content,
+    json_error,
+    ref,
+    store_unavailable,
 )
 from agentactivity.api.paths import REASON_PATH, REASONS_PATH
 from agentactivity.api.reasons import (
@@ -55,29 +55,33 @@ def _reason_id() -> JSONObject:
 
 
 def _ok(description: str, schema: JSONObject) -> JSONObject:
-    return {"description": description, "content": _json(schema), "headers": _REVISION_HEADER}
+    return {
+        "description": description,
+        "content": json_content(schema),
+        "headers": _REVISION_HEADER,
+    }
 
 
 def _refusals(settings: Settings, *statuses: int) -> JSONObject:
     known = {
-        400: _error(
+        400: json_error(
             400, "Not JSON, or a field breaks a rule (named; all in `details`).", "FieldError"
         ),
-        401: _error(401, "Missing or bad OAuth 1.0a signature."),
-        403: _error(403, "Credentials of another account, or without `admin` scope."),
-        404: _error(404, "Malformed account id, or no status reason of that id."),
-        408: _body_timeout(settings),
-        409: _error(409, "Another item not deleted has that text (ignoring case)."),
-        412: _error(412, "If-Match is not the current revision (given in the message)."),
-        413: _error(
+        401: json_error(401, "Missing or bad OAuth 1.0a signature."),
+        403: json_error(403, "Credentials of another account, or without `admin` scope."),
+        404: json_error(404, "Malformed account id, or no status reason of that id."),
+        408: body_timeout(settings),
+        409: json_error(409, "Another item not deleted has that text (ignoring case)."),
+        412: json_error(412, "If-Match is not the current revision (given in the message)."),
+        413: json_error(
             413,
             f"More than {MAX_ITEMS_PER_REQUEST} items, or a body over "
             f"{settings.max_body_bytes} bytes.",
         ),
-        428: _error(428, "No If-Match header."),
+        428: json_error(428, "No If-Match header."),
     }
     responses = {str(status): known[status] for status in statuses}
-    responses["503"] = _store_unavailable()
+    responses["503"] = store_unavailable()
     return responses
 
 
@@ -91,7 +95,7 @@ def _collection(settings: Settings) -> JSONObject:
             "security": SECURITY,
             "tags": ["status reasons"],
             "parameters": [
-                _account_id(),
+                account_id_parameter(),
                 {
                     "name": "include_deleted",
                     "in": "query",
@@ -111,9 +115,9 @@ def _collection(settings: Settings) -> JSONObject:
                 },
             ],
             "responses": {
-                "200": _ok("The items.", {"type": "array", "items": _ref("StatusReason")}),
+                "200": _ok("The items.", {"type": "array", "items": ref("StatusReason")}),
                 **_refusals(settings, 400, 401, 404),
-                "403": _error(403, "Credentials of another account, or without `read` scope."),
+                "403": json_error(403, "Credentials of another account, or without `read` scope."),
             },
         },
         "post": {
@@ -123,17 +127,17 @@ def _collection(settings: Settings) -> JSONObject:
             "for an object, an array for an array, with the new ids.",
             "security": SECURITY,
             "tags": ["status reasons"],
-            "parameters": [_account_id(), _if_match(required=False)],
+            "parameters": [account_id_parameter(), _if_match(required=False)],
             "requestBody": {
                 "required": True,
-                "content": _json(
+                "content": json_content(
                     {
                         "oneOf": [
-                            _ref("NewStatusReason"),
+                            ref("NewStatusReason"),
                             {
                                 "type": "array",
                                 "maxItems": MAX_ITEMS_PER_REQUEST,
-                                "items": _ref("NewStatusReason"),
+                                "items": ref("NewStatusReason"),
                             },
                         ]
                     }
@@ -144,8 +148,8 @@ def _collection(settings: Settings) -> JSONObject:
                     "The created item(s).",
                     {
                         "oneOf": [
-                            _ref("StatusReason"),
-                            {"type": "array", "items": _ref("StatusReason")},
+                            ref("StatusReason"),
+                            {"type": "array", "items": ref("StatusReason")},
                         ]
                     },
                 ),
@@ -156,7 +160,7 @@ def _collection(settings: Settings) -> JSONObject:
 
 
 def _update(settings: Settings, operation_id: str, summary: str, override: bool) -> JSONObject:
-    parameters = [_account_id(), _reason_id(), _if_match(required=True)]
+    parameters = [account_id_parameter(), _reason_id(), _if_match(required=True)]
     if override:
         parameters.append(
             {
@@ -178,9 +182,9 @@ def _update(settings: Settings, operation_id: str, summary: str, override: bool)
         "security": SECURITY,
         "tags": ["status reasons"],
         "parameters": parameters,
-        "requestBody": {"required": True, "content": _json(_ref("StatusReasonUpdate"))},
+        "requestBody": {"required": True, "content": json_content(ref("StatusReasonUpdate"))},
         "responses": {
-            "200": _ok("The item as it now is.", _ref("StatusReason")),
+            "200": _ok("The item as it now is.", ref("StatusReason")),
             **_refusals(settings, 400, 401, 403, 404, 408, 409, 412, 413, 428),
         },
     }
@@ -203,9 +207,9 @@ def _item(settings: Settings) -> JSONObject:
             "deleted item changes nothing.",
             "security": SECURITY,
             "tags": ["status reasons"],
-            "parameters": [_account_id(), _reason_id(), _if_match(required=True)],
+            "parameters": [account_id_parameter(), _reason_id(), _if_match(required=True)],
             "responses": {
-                "200": _ok("The item, deleted.", _ref("StatusReason")),
+                "200": _ok("The item, deleted.", ref("StatusReason")),
                 **_refusals(settings, 400, 401, 403, 404, 412, 428),
             },
         },
@@ -245,8 +249,8 @@ def reason_schemas() -> JSONObject:
         "FieldError": {
             "description": "A refused request: `details`, when present, lists each field at fault.",
             "allOf": [
-                _ref("Error"),
-                {"properties": {"details": {"type": "array", "items": _ref("FieldProblem")}}},
+                ref("Error"),
+                {"properties": {"details": {"type": "array", "items": ref("FieldProblem")}}},
             ],
         },
         "StatusReason": {

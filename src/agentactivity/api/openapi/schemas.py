@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
-    _AGENT_ID_ITEM,
-    _NULL,
+    AGENT_ID_ITEM,
+    NULL,
     JSONObject,
-    _query_values,
-    _ref,
     integer_range_pattern,
+    query_values,
+    ref,
 )
 from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.events import (
@@ -24,7 +24,7 @@ from agentactivity.events import (
 from agentactivity.settings import Settings
 
 
-def _schemas(settings: Settings) -> JSONObject:
+def activity_schemas(settings: Settings) -> JSONObject:
     names = settings.state_names
     figures = {
         "type": "object",
@@ -43,14 +43,14 @@ def _schemas(settings: Settings) -> JSONObject:
         properties: JSONObject = {
             "id": {"const": state_id},
             "name": {"const": name},
-            "value": _ref("Figures"),
+            "value": ref("Figures"),
         }
         required = ["id", "name", "value"]
         if reasons:
             properties["reasons"] = {
                 "type": "array",
                 "description": "Per Away reason: by total descending, then by id.",
-                "items": _ref("ReasonFigures"),
+                "items": ref("ReasonFigures"),
             }
             required.insert(0, "reasons")
         return {
@@ -83,7 +83,7 @@ def _schemas(settings: Settings) -> JSONObject:
         "eventId": {
             "description": "The idempotency key within the account; derived from the "
             "content when absent.",
-            "oneOf": [{"type": "string", "minLength": 1, "maxLength": MAX_EVENT_ID_LEN}, _NULL],
+            "oneOf": [{"type": "string", "minLength": 1, "maxLength": MAX_EVENT_ID_LEN}, NULL],
         },
     }
     absent = {"type": "null", "description": "Belongs to another event type: absent or null."}
@@ -119,11 +119,11 @@ def _schemas(settings: Settings) -> JSONObject:
                 "type": "object",
                 "description": "Agents logged in during the scope, by id in ascending order.",
                 "propertyNames": {"pattern": f"^{integer_range_pattern(1, MAX_AGENT_ID)}$"},
-                "additionalProperties": _ref("StateEntries"),
+                "additionalProperties": ref("StateEntries"),
             },
             "metricsTotals": {
                 "description": "Empty unless `totals=true`; then the sum over the agents listed.",
-                "oneOf": [{"type": "array", "maxItems": 0}, _ref("StateEntries")],
+                "oneOf": [{"type": "array", "maxItems": 0}, ref("StateEntries")],
             },
         },
     }
@@ -146,16 +146,16 @@ def _schemas(settings: Settings) -> JSONObject:
                             "type": "object",
                             "required": ["agentsMetrics"],
                             "additionalProperties": False,
-                            "properties": {"agentsMetrics": _ref("AgentsMetrics")},
+                            "properties": {"agentsMetrics": ref("AgentsMetrics")},
                         },
                     },
                 },
             },
-            "agentsMetrics": _ref("AgentsMetrics"),
+            "agentsMetrics": ref("AgentsMetrics"),
         },
     }
 
-    values = _query_values(settings)
+    values = query_values(settings)
     optional = {"interval", "to", "totals"}
     query_body = {
         "type": "object",
@@ -164,7 +164,7 @@ def _schemas(settings: Settings) -> JSONObject:
         "required": sorted(set(values) - optional),
         "properties": {
             **{
-                name: {"anyOf": [*options, *([_NULL] if name in optional else [])]}
+                name: {"anyOf": [*options, *([NULL] if name in optional else [])]}
                 for name, options in values.items()
             },
             "agentIds": {
@@ -177,14 +177,14 @@ def _schemas(settings: Settings) -> JSONObject:
                         "items": {
                             "anyOf": [
                                 agent_id_number,
-                                {"type": "string", "pattern": f"^{_AGENT_ID_ITEM}$"},
+                                {"type": "string", "pattern": f"^{AGENT_ID_ITEM}$"},
                             ]
                         },
                     },
                 ],
             },
             "totals": {
-                "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], _NULL]
+                "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], NULL]
             },
         },
     }
@@ -206,7 +206,7 @@ def _schemas(settings: Settings) -> JSONObject:
                     "type": "array",
                     "minItems": 1,
                     "items": {
-                        "oneOf": [{"type": "string"}, _ref("EventProblem"), _ref("FieldProblem")]
+                        "oneOf": [{"type": "string"}, ref("EventProblem"), ref("FieldProblem")]
                     },
                 },
             },
@@ -214,7 +214,7 @@ def _schemas(settings: Settings) -> JSONObject:
         "QueryError": {
             "description": "A refused query: `details` lists every problem when there are several.",
             "allOf": [
-                _ref("Error"),
+                ref("Error"),
                 {
                     "properties": {
                         "details": {"type": "array", "minItems": 2, "items": {"type": "string"}}
@@ -226,8 +226,8 @@ def _schemas(settings: Settings) -> JSONObject:
             "description": "A refused batch (nothing stored). When events are invalid, "
             "`details` lists each with its index in the batch and the first rule it breaks.",
             "allOf": [
-                _ref("Error"),
-                {"properties": {"details": {"type": "array", "items": _ref("EventProblem")}}},
+                ref("Error"),
+                {"properties": {"details": {"type": "array", "items": ref("EventProblem")}}},
             ],
         },
         "EventProblem": {
@@ -252,7 +252,7 @@ def _schemas(settings: Settings) -> JSONObject:
                 event(
                     "AwayEvent",
                     ["state"],
-                    {"state": {"const": "AWAY"}, "reasonId": {"oneOf": [reason_id, _NULL]}},
+                    {"state": {"const": "AWAY"}, "reasonId": {"oneOf": [reason_id, NULL]}},
                     ["chatId", "maxChats"],
                     ["state"],
                 ),
@@ -283,7 +283,7 @@ def _schemas(settings: Settings) -> JSONObject:
             "type": "array",
             "maxItems": settings.max_batch_events,
             "description": f"At most {settings.max_batch_events} events (more is 413).",
-            "items": _ref("Event"),
+            "items": ref("Event"),
         },
         "IngestResult": {
             "type": "object",
@@ -299,7 +299,7 @@ def _schemas(settings: Settings) -> JSONObject:
             "type": "object",
             "required": ["id", "value"],
             "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "value": _ref("Figures")},
+            "properties": {"id": {"type": "string"}, "value": ref("Figures")},
         },
         "StateEntries": {
             "type": "array",
@@ -328,7 +328,7 @@ def _schemas(settings: Settings) -> JSONObject:
                     "additionalProperties": False,
                     "properties": {"responseCode": {"const": 200}},
                 },
-                "body": _ref("Activity"),
+                "body": ref("Activity"),
             },
         },
         "ActivityQuery": query_body,
@@ -345,7 +345,7 @@ def _schemas(settings: Settings) -> JSONObject:
     }
 
 
-def _state_schemas() -> JSONObject:
+def state_schemas() -> JSONObject:
     ms = {"type": "integer", "description": "Epoch milliseconds."}
     nullable_ms = {"type": ["integer", "null"], "description": "Epoch milliseconds, or null."}
     return {
@@ -403,7 +403,7 @@ def _state_schemas() -> JSONObject:
                     "type": "object",
                     "description": "By agent id, in ascending numeric order.",
                     "propertyNames": {"pattern": "^[1-9][0-9]{0,18}$"},
-                    "additionalProperties": _ref("AgentState"),
+                    "additionalProperties": ref("AgentState"),
                 },
             },
         },

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
-    _BLANK,
-    _WS,
+    BLANK,
     READ_SECURITY,
+    WS,
     JSONObject,
-    _account_id,
-    _error,
-    _query_values,
-    _read_auth_errors,
-    _retry_after,
+    account_id_parameter,
+    json_error,
+    query_values,
+    read_auth_errors,
+    retry_after,
 )
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
-_SEQUENCE_TEXT = {"type": "string", "pattern": f"^{_WS}*[0-9]{{1,19}}{_WS}*$"}
+_SEQUENCE_TEXT = {"type": "string", "pattern": f"^{WS}*[0-9]{{1,19}}{WS}*$"}
 
 
-def _agent_state_stream(settings: Settings) -> JSONObject:
-    values = _query_values(settings)
+def stream_path_item(settings: Settings) -> JSONObject:
+    values = query_values(settings)
     return {
         "get": {
             "operationId": "streamAgentState",
@@ -36,7 +36,7 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
             "down. See docs/api.md, Live stream.",
             "security": READ_SECURITY,
             "parameters": [
-                _account_id(),
+                account_id_parameter(),
                 {
                     "name": "agentIds",
                     "in": "query",
@@ -44,7 +44,7 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
                     "description": "`all` (default; any case) or a comma-separated list of "
                     f"agent ids (1 to {MAX_AGENT_ID}; at most {settings.max_agent_ids} "
                     "distinct ids, else 400): only these agents' changes are sent.",
-                    "schema": {"anyOf": [*values["agentIds"], _BLANK]},
+                    "schema": {"anyOf": [*values["agentIds"], BLANK]},
                 },
                 {
                     "name": "lastEventId",
@@ -54,7 +54,7 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
                     "cannot set `Last-Event-ID` (the header wins when both are given). "
                     "At most 2^63-1, else 400. Older than the changes kept, or ahead of "
                     "the account's last sequence: the stream starts with a snapshot.",
-                    "schema": {"anyOf": [_SEQUENCE_TEXT, _BLANK]},
+                    "schema": {"anyOf": [_SEQUENCE_TEXT, BLANK]},
                 },
                 {
                     "name": "Last-Event-ID",
@@ -71,18 +71,18 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
                     "description": "An endless stream of Server-Sent Events.",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
-                "400": _error(400, "A parameter or `Last-Event-ID` breaks a rule."),
-                **_read_auth_errors(),
-                "404": _error(404, "Malformed account id."),
-                "429": _retry_after(
-                    _error(
+                "400": json_error(400, "A parameter or `Last-Event-ID` breaks a rule."),
+                **read_auth_errors(),
+                "404": json_error(404, "Malformed account id."),
+                "429": retry_after(
+                    json_error(
                         429,
                         f"The account has {settings.max_streams_per_account} streams open "
                         "on this server already.",
                     )
                 ),
-                "503": _retry_after(
-                    _error(503, "The store is unavailable, or the server is shutting down.")
+                "503": retry_after(
+                    json_error(503, "The store is unavailable, or the server is shutting down.")
                 ),
             },
         }
