@@ -95,6 +95,17 @@ def json_content(schema: JSONObject) -> JSONObject:
     return {"application/json": {"schema": schema}}
 
 
+def closed_object(
+    required: list[str], properties: JSONObject, description: str | None = None
+) -> JSONObject:
+    """An object of these properties and no others (answers are described exactly, so
+    that a field added by mistake fails the schema tests)."""
+    head: JSONObject = {"type": "object"}
+    if description is not None:
+        head["description"] = description
+    return {**head, "required": required, "additionalProperties": False, "properties": properties}
+
+
 def json_error(status: int, description: str, schema: str = "Error") -> JSONObject:
     """A response carrying the JSON error body, with its status and reason phrase pinned."""
     return {
@@ -136,14 +147,26 @@ def body_timeout(settings: Settings) -> JSONObject:
     return json_error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
 
 
-def account_id_parameter() -> JSONObject:
+def parameter(
+    location: str, name: str, description: str, schema: JSONObject, required: bool = True
+) -> JSONObject:
+    """An operation's parameter; `location`: path, query or header."""
     return {
-        "name": "accountId",
-        "in": "path",
-        "required": True,
-        "description": "The account: 1 to 64 letters, digits, `-` or `_` (anything else is 404).",
-        "schema": {"type": "string", "pattern": f"^{ACCOUNT_ID.pattern}$"},
+        "name": name,
+        "in": location,
+        "required": required,
+        "description": description,
+        "schema": schema,
     }
+
+
+def account_id_parameter() -> JSONObject:
+    return parameter(
+        "path",
+        "accountId",
+        "The account: 1 to 64 letters, digits, `-` or `_` (anything else is 404).",
+        {"type": "string", "pattern": f"^{ACCOUNT_ID.pattern}$"},
+    )
 
 
 SECURITY: list[dict[str, list[str]]] = [{"OAuth1": []}]

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agentactivity.api.common import json_response
-from agentactivity.api.openapi.common import JSONObject, json_content, json_error
+from agentactivity.api.openapi.common import JSONObject, closed_object, json_content, json_error
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
 from agentactivity.api.openapi.operations import (
     activity_path_item,
@@ -72,14 +72,7 @@ def _healthz() -> JSONObject:
         {
             "200": {
                 "description": "Alive.",
-                "content": json_content(
-                    {
-                        "type": "object",
-                        "required": ["status"],
-                        "additionalProperties": False,
-                        "properties": {"status": {"const": "ok"}},
-                    }
-                ),
+                "content": json_content(closed_object(["status"], {"status": {"const": "ok"}})),
             }
         },
     )
@@ -93,11 +86,9 @@ def _readyz() -> JSONObject:
             "200": {
                 "description": "Ready.",
                 "content": json_content(
-                    {
-                        "type": "object",
-                        "required": ["status", "engineLagEvents"],
-                        "additionalProperties": False,
-                        "properties": {
+                    closed_object(
+                        ["status", "engineLagEvents"],
+                        {
                             "status": {"const": "ready"},
                             "engineLagEvents": {
                                 "type": "integer",
@@ -106,21 +97,19 @@ def _readyz() -> JSONObject:
                                 "this one caught up, not applied yet.",
                             },
                         },
-                    }
+                    )
                 ),
             },
             "503": {
                 "description": "Not ready: the store is unreachable.",
                 "content": json_content(
-                    {
-                        "type": "object",
-                        "required": ["status", "reason"],
-                        "additionalProperties": False,
-                        "properties": {
+                    closed_object(
+                        ["status", "reason"],
+                        {
                             "status": {"const": "not ready"},
                             "reason": {"type": "string"},
                         },
-                    }
+                    )
                 ),
             },
         },

@@ -12,6 +12,7 @@ from agentactivity.api.openapi.common import (
     body_timeout,
     json_content,
     json_error,
+    parameter,
     query_values,
     read_auth_errors,
     ref,
@@ -84,16 +85,38 @@ def ingest_path_item(settings: Settings) -> JSONObject:
     }
 
 
+def _agent_ids(settings: Settings) -> str:
+    """What `agentIds` of a query (Agent Activity, agent state) may be."""
+    return (
+        "`all` (any case), or a comma-separated list of agent ids "
+        f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
+        f"most {settings.max_agent_ids} distinct ids, else 400)."
+    )
+
+
+def _query_refusals(settings: Settings) -> JSONObject:
+    """The refusals of a query (Agent Activity, agent state), 400 to 503."""
+    return {
+        "400": json_error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
+        **read_auth_errors(),
+        "404": json_error(404, "Malformed account id."),
+        "429": retry_after(
+            json_error(
+                429,
+                f"More than {settings.max_concurrent_queries} queries of the account in "
+                f"progress, or more than {settings.query_rate_per_second} a second.",
+            )
+        ),
+        "503": store_unavailable(),
+    }
+
+
 def activity_path_item(settings: Settings) -> JSONObject:
     max_tf = settings.max_timeframe_minutes
     retention_min = settings.retention_ms // MINUTE_MS
     descriptions = {
         "timeframe": f"Window length in whole minutes, 1 to {max_tf}.",
-        "agentIds": (
-            "`all` (any case), or a comma-separated list of agent ids "
-            f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
-            f"most {settings.max_agent_ids} distinct ids, else 400)."
-        ),
+        "agentIds": _agent_ids(settings),
         "v": "1: the payload; 2: the payload in `{meta, body}`.",
         "interval": (
             "Per-interval figures: whole minutes, at least 5, at most `timeframe` and a "
@@ -113,15 +136,15 @@ def activity_path_item(settings: Settings) -> JSONObject:
     for name, options in values.items():
         required = BLANK not in options
         parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": required,
-                "description": descriptions[name]
+            parameter(
+                "query",
+                name,
+                descriptions[name]
                 + " Spaces around the value are ignored"
                 + ("." if required else "; blank means absent."),
-                "schema": options[0] if len(options) == 1 else {"anyOf": options},
-            }
+                options[0] if len(options) == 1 else {"anyOf": options},
+                required=required,
+            )
         )
     responses = {
         "200": {
@@ -129,17 +152,7 @@ def activity_path_item(settings: Settings) -> JSONObject:
             "with `v=2` wrapped in `{meta, body}`.",
             "content": json_content({"oneOf": [ref("Activity"), ref("ActivityV2")]}),
         },
-        "400": json_error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
-        **read_auth_errors(),
-        "404": json_error(404, "Malformed account id."),
-        "429": retry_after(
-            json_error(
-                429,
-                f"More than {settings.max_concurrent_queries} queries of the account in "
-                f"progress, or more than {settings.query_rate_per_second} a second.",
-            )
-        ),
-        "503": store_unavailable(),
+        **_query_refusals(settings),
     }
     description = (
         "How each agent's logged-in time in the window [to - timeframe, to) splits between "
@@ -185,43 +198,28 @@ def agent_state_path_item(settings: Settings) -> JSONObject:
             "security": READ_SECURITY,
             "parameters": [
                 account_id_parameter(),
-                {
-                    "name": "agentIds",
-                    "in": "query",
-                    "required": True,
-                    "description": "`all` (any case), or a comma-separated list of agent ids "
-                    f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; "
-                    f"at most {settings.max_agent_ids} distinct ids, else 400).",
-                    "schema": values["agentIds"][0],
-                },
-                {
-                    "name": "to",
-                    "in": "query",
-                    "required": False,
-                    "description": "The instant `asOf`, epoch ms (default: now). Not in the "
+                parameter(
+                    "query",
+                    "agentIds",
+                    _agent_ids(settings),
+                    values["agentIds"][0],
+                ),
+                parameter(
+                    "query",
+                    "to",
+                    "The instant `asOf`, epoch ms (default: now). Not in the "
                     f"future and at most {retention_min} minutes (the retention) back, else "
                     "400; blank means absent.",
-                    "schema": {"anyOf": values["to"]},
-                },
+                    {"anyOf": values["to"]},
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": {
                     "description": "The agents' state at `asOf`.",
                     "content": json_content(ref("AgentStates")),
                 },
-                "400": json_error(
-                    400, "A parameter breaks a rule; all problems are listed.", "QueryError"
-                ),
-                **read_auth_errors(),
-                "404": json_error(404, "Malformed account id."),
-                "429": retry_after(
-                    json_error(
-                        429,
-                        f"More than {settings.max_concurrent_queries} queries of the account "
-                        f"in progress, or more than {settings.query_rate_per_second} a second.",
-                    )
-                ),
-                "503": store_unavailable(),
+                **_query_refusals(settings),
             },
         }
     }
@@ -237,22 +235,21 @@ def discovery_path_item() -> JSONObject:
             "security": [],
             "parameters": [
                 account_id_parameter(),
-                {
-                    "name": "serviceName",
-                    "in": "path",
-                    "required": True,
-                    "description": "`leDataReporting` (Agent Activity), "
+                parameter(
+                    "path",
+                    "serviceName",
+                    "`leDataReporting` (Agent Activity), "
                     "`accountConfigReadOnly` and `accountConfigReadWrite` (status reasons) "
                     "are served; other names are 404.",
-                    "schema": {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
-                },
-                {
-                    "name": "version",
-                    "in": "query",
-                    "required": False,
-                    "description": "Accepted and ignored (clients send `1.0`).",
-                    "schema": {"type": "string"},
-                },
+                    {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
+                ),
+                parameter(
+                    "query",
+                    "version",
+                    "Accepted and ignored (clients send `1.0`).",
+                    {"type": "string"},
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": {

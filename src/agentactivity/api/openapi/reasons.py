@@ -7,8 +7,10 @@ from agentactivity.api.openapi.common import (
     JSONObject,
     account_id_parameter,
     body_timeout,
+    closed_object,
     json_content,
     json_error,
+    parameter,
     ref,
     store_unavailable,
 )
@@ -32,26 +34,25 @@ _REVISION_HEADER: JSONObject = {
 
 
 def _if_match(required: bool) -> JSONObject:
-    return {
-        "name": "If-Match",
-        "in": "header",
-        "required": required,
-        "description": f"The revision the change is based on (the `{REVISION_HEADER}` the "
+    return parameter(
+        "header",
+        "If-Match",
+        f"The revision the change is based on (the `{REVISION_HEADER}` the "
         'client last read), as a number or an entity tag (`"7"`, `W/"7"`). Another '
         "revision is refused with 412"
         + ("; without the header, 428." if required else "; without it, no check."),
-        "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
-    }
+        {"type": "string", "pattern": IF_MATCH_PATTERN},
+        required=required,
+    )
 
 
 def _reason_id() -> JSONObject:
-    return {
-        "name": "statusReasonId",
-        "in": "path",
-        "required": True,
-        "description": "The item's id (anything else is 404).",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
-    }
+    return parameter(
+        "path",
+        "statusReasonId",
+        "The item's id (anything else is 404).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
+    )
 
 
 def _ok(description: str, schema: JSONObject) -> JSONObject:
@@ -96,23 +97,23 @@ def _collection(settings: Settings) -> JSONObject:
             "tags": ["status reasons"],
             "parameters": [
                 account_id_parameter(),
-                {
-                    "name": "include_deleted",
-                    "in": "query",
-                    "required": False,
-                    "description": "List deleted items too (default false).",
-                    "schema": {
+                parameter(
+                    "query",
+                    "include_deleted",
+                    "List deleted items too (default false).",
+                    {
                         "type": "string",
                         "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]|)$",
                     },
-                },
-                {
-                    "name": "v",
-                    "in": "query",
-                    "required": False,
-                    "description": "Accepted and ignored (clients send `2.0`).",
-                    "schema": {"type": "string"},
-                },
+                    required=False,
+                ),
+                parameter(
+                    "query",
+                    "v",
+                    "Accepted and ignored (clients send `2.0`).",
+                    {"type": "string"},
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": _ok("The items.", {"type": "array", "items": ref("StatusReason")}),
@@ -163,14 +164,13 @@ def _update(settings: Settings, operation_id: str, summary: str, override: bool)
     parameters = [account_id_parameter(), _reason_id(), _if_match(required=True)]
     if override:
         parameters.append(
-            {
-                "name": OVERRIDE_HEADER,
-                "in": "header",
-                "required": True,
-                "description": "`PUT` (any case): this POST is a PUT (for clients that "
+            parameter(
+                "header",
+                OVERRIDE_HEADER,
+                "`PUT` (any case): this POST is a PUT (for clients that "
                 "cannot send PUT). Missing or another value is 400.",
-                "schema": {"type": "string", "pattern": "^[Pp][Uu][Tt]$"},
-            }
+                {"type": "string", "pattern": "^[Pp][Uu][Tt]$"},
+            )
         )
     return {
         "operationId": operation_id,
@@ -237,15 +237,13 @@ def reason_schemas() -> JSONObject:
         "order": {**order, "description": "Display order; null or absent: none."},
     }
     return {
-        "FieldProblem": {
-            "type": "object",
-            "required": ["field", "message"],
-            "additionalProperties": False,
-            "properties": {
+        "FieldProblem": closed_object(
+            ["field", "message"],
+            {
                 "field": {"type": "string", "description": "Such as `items[2].text`."},
                 "message": {"type": "string", "minLength": 1},
             },
-        },
+        ),
         "FieldError": {
             "description": "A refused request: `details`, when present, lists each field at fault.",
             "allOf": [
@@ -253,11 +251,9 @@ def reason_schemas() -> JSONObject:
                 {"properties": {"details": {"type": "array", "items": ref("FieldProblem")}}},
             ],
         },
-        "StatusReason": {
-            "type": "object",
-            "required": ["id", "text", "state", "enabled", "deleted"],
-            "additionalProperties": False,
-            "properties": {
+        "StatusReason": closed_object(
+            ["id", "text", "state", "enabled", "deleted"],
+            {
                 "id": {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
                 "text": {"type": "string"},
                 "state": {"const": "Away"},
@@ -265,7 +261,7 @@ def reason_schemas() -> JSONObject:
                 "deleted": {"type": "boolean"},
                 "order": {"type": "integer", "minimum": 0, "maximum": MAX_ORDER},
             },
-        },
+        ),
         "NewStatusReason": {
             "type": "object",
             "description": "Unknown fields are ignored.",

@@ -6,6 +6,7 @@ from agentactivity.api.openapi.common import (
     AGENT_ID_ITEM,
     NULL,
     JSONObject,
+    closed_object,
     integer_range_pattern,
     query_values,
     ref,
@@ -26,18 +27,16 @@ from agentactivity.settings import Settings
 
 def activity_schemas(settings: Settings) -> JSONObject:
     names = settings.state_names
-    figures = {
-        "type": "object",
-        "description": "Whole seconds, each rounded down on its own.",
-        "required": ["total", "chatting", "notChatting", "chattingInMaxConcurrency"],
-        "additionalProperties": False,
-        "properties": {
+    figures = closed_object(
+        ["total", "chatting", "notChatting", "chattingInMaxConcurrency"],
+        {
             "total": {"type": "integer", "minimum": 0},
             "chatting": {"type": "integer", "minimum": 0},
             "notChatting": {"type": "integer", "minimum": 0},
             "chattingInMaxConcurrency": {"type": "integer", "minimum": 0},
         },
-    }
+        description="Whole seconds, each rounded down on its own.",
+    )
 
     def entry(state_id: int, name: str, reasons: bool = False) -> JSONObject:
         properties: JSONObject = {
@@ -53,12 +52,7 @@ def activity_schemas(settings: Settings) -> JSONObject:
                 "items": ref("ReasonFigures"),
             }
             required.insert(0, "reasons")
-        return {
-            "type": "object",
-            "required": required,
-            "additionalProperties": False,
-            "properties": properties,
-        }
+        return closed_object(required, properties)
 
     agent_id_number = {"type": "integer", "minimum": 1, "maximum": MAX_AGENT_ID}
     common = {
@@ -110,11 +104,9 @@ def activity_schemas(settings: Settings) -> JSONObject:
     chat_id = {"type": "string", "minLength": 1, "maxLength": MAX_CHAT_ID_LEN}
     not_away = [s for s in STATES if s != "AWAY"]
 
-    agents_metrics = {
-        "type": "object",
-        "required": ["metricsPerAgent", "metricsTotals"],
-        "additionalProperties": False,
-        "properties": {
+    agents_metrics = closed_object(
+        ["metricsPerAgent", "metricsTotals"],
+        {
             "metricsPerAgent": {
                 "type": "object",
                 "description": "Agents logged in during the scope, by id in ascending order.",
@@ -126,34 +118,27 @@ def activity_schemas(settings: Settings) -> JSONObject:
                 "oneOf": [{"type": "array", "maxItems": 0}, ref("StateEntries")],
             },
         },
-    }
-    activity = {
-        "type": "object",
-        "required": ["agentsMetrics"],
-        "additionalProperties": False,
-        "properties": {
+    )
+    activity = closed_object(
+        ["agentsMetrics"],
+        {
             "metricsByIntervals": {
                 "type": "array",
                 "description": "Only with `interval`: newest first; `timestamp` is the "
                 "unclipped end of the interval (epoch ms, a whole minute).",
-                "items": {
-                    "type": "object",
-                    "required": ["timestamp", "metricsData"],
-                    "additionalProperties": False,
-                    "properties": {
+                "items": closed_object(
+                    ["timestamp", "metricsData"],
+                    {
                         "timestamp": {"type": "integer", "multipleOf": 60_000},
-                        "metricsData": {
-                            "type": "object",
-                            "required": ["agentsMetrics"],
-                            "additionalProperties": False,
-                            "properties": {"agentsMetrics": ref("AgentsMetrics")},
-                        },
+                        "metricsData": closed_object(
+                            ["agentsMetrics"], {"agentsMetrics": ref("AgentsMetrics")}
+                        ),
                     },
-                },
+                ),
             },
             "agentsMetrics": ref("AgentsMetrics"),
         },
-    }
+    )
 
     values = query_values(settings)
     optional = {"interval", "to", "totals"}
@@ -190,11 +175,9 @@ def activity_schemas(settings: Settings) -> JSONObject:
     }
 
     return {
-        "Error": {
-            "type": "object",
-            "required": ["status", "error", "message"],
-            "additionalProperties": False,
-            "properties": {
+        "Error": closed_object(
+            ["status", "error", "message"],
+            {
                 "status": {"type": "integer", "minimum": 400, "maximum": 599},
                 "error": {"type": "string", "description": "The HTTP reason phrase."},
                 "message": {
@@ -210,7 +193,7 @@ def activity_schemas(settings: Settings) -> JSONObject:
                     },
                 },
             },
-        },
+        ),
         "QueryError": {
             "description": "A refused query: `details` lists every problem when there are several.",
             "allOf": [
@@ -230,15 +213,13 @@ def activity_schemas(settings: Settings) -> JSONObject:
                 {"properties": {"details": {"type": "array", "items": ref("EventProblem")}}},
             ],
         },
-        "EventProblem": {
-            "type": "object",
-            "required": ["index", "message"],
-            "additionalProperties": False,
-            "properties": {
+        "EventProblem": closed_object(
+            ["index", "message"],
+            {
                 "index": {"type": "integer", "minimum": 0},
                 "message": {"type": "string", "minLength": 1},
             },
-        },
+        ),
         "Event": {
             "description": "One timestamped fact about one agent.",
             "oneOf": [
@@ -285,22 +266,17 @@ def activity_schemas(settings: Settings) -> JSONObject:
             "description": f"At most {settings.max_batch_events} events (more is 413).",
             "items": ref("Event"),
         },
-        "IngestResult": {
-            "type": "object",
-            "required": ["accepted", "duplicates"],
-            "additionalProperties": False,
-            "properties": {
+        "IngestResult": closed_object(
+            ["accepted", "duplicates"],
+            {
                 "accepted": {"type": "integer", "minimum": 0},
                 "duplicates": {"type": "integer", "minimum": 0},
             },
-        },
+        ),
         "Figures": figures,
-        "ReasonFigures": {
-            "type": "object",
-            "required": ["id", "value"],
-            "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "value": ref("Figures")},
-        },
+        "ReasonFigures": closed_object(
+            ["id", "value"], {"id": {"type": "string"}, "value": ref("Figures")}
+        ),
         "StateEntries": {
             "type": "array",
             "description": "Online, Back soon, Away (with reasons) and Logged in, in this "
@@ -316,32 +292,23 @@ def activity_schemas(settings: Settings) -> JSONObject:
         },
         "AgentsMetrics": agents_metrics,
         "Activity": activity,
-        "ActivityV2": {
-            "type": "object",
-            "description": "The `v=2` envelope.",
-            "required": ["meta", "body"],
-            "additionalProperties": False,
-            "properties": {
-                "meta": {
-                    "type": "object",
-                    "required": ["responseCode"],
-                    "additionalProperties": False,
-                    "properties": {"responseCode": {"const": 200}},
-                },
+        "ActivityV2": closed_object(
+            ["meta", "body"],
+            {
+                "meta": closed_object(["responseCode"], {"responseCode": {"const": 200}}),
                 "body": ref("Activity"),
             },
-        },
+            description="The `v=2` envelope.",
+        ),
         "ActivityQuery": query_body,
-        "Discovery": {
-            "type": "object",
-            "required": ["service", "account", "baseURI"],
-            "additionalProperties": False,
-            "properties": {
+        "Discovery": closed_object(
+            ["service", "account", "baseURI"],
+            {
                 "service": {"enum": list(DISCOVERABLE_SERVICES)},
                 "account": {"type": "string"},
                 "baseURI": {"type": "string", "description": "host[:port]"},
             },
-        },
+        ),
     }
 
 
@@ -349,10 +316,8 @@ def state_schemas() -> JSONObject:
     ms = {"type": "integer", "description": "Epoch milliseconds."}
     nullable_ms = {"type": ["integer", "null"], "description": "Epoch milliseconds, or null."}
     return {
-        "AgentState": {
-            "type": "object",
-            "description": "An agent's situation after every event with `time <= asOf`.",
-            "required": [
+        "AgentState": closed_object(
+            [
                 "state",
                 "reasonId",
                 "reasonName",
@@ -362,8 +327,7 @@ def state_schemas() -> JSONObject:
                 "maxChats",
                 "atMaxConcurrency",
             ],
-            "additionalProperties": False,
-            "properties": {
+            {
                 "state": {"enum": list(STATES)},
                 "reasonId": {
                     "type": ["string", "null"],
@@ -392,12 +356,11 @@ def state_schemas() -> JSONObject:
                 },
                 "atMaxConcurrency": {"type": "boolean"},
             },
-        },
-        "AgentStates": {
-            "type": "object",
-            "required": ["asOf", "agents"],
-            "additionalProperties": False,
-            "properties": {
+            description="An agent's situation after every event with `time <= asOf`.",
+        ),
+        "AgentStates": closed_object(
+            ["asOf", "agents"],
+            {
                 "asOf": ms,
                 "agents": {
                     "type": "object",
@@ -406,5 +369,5 @@ def state_schemas() -> JSONObject:
                     "additionalProperties": ref("AgentState"),
                 },
             },
-        },
+        ),
     }

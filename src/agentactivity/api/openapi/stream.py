@@ -9,6 +9,7 @@ from agentactivity.api.openapi.common import (
     JSONObject,
     account_id_parameter,
     json_error,
+    parameter,
     query_values,
     read_auth_errors,
     retry_after,
@@ -37,34 +38,34 @@ def stream_path_item(settings: Settings) -> JSONObject:
             "security": READ_SECURITY,
             "parameters": [
                 account_id_parameter(),
-                {
-                    "name": "agentIds",
-                    "in": "query",
-                    "required": False,
-                    "description": "`all` (default; any case) or a comma-separated list of "
+                parameter(
+                    "query",
+                    "agentIds",
+                    "`all` (default; any case) or a comma-separated list of "
                     f"agent ids (1 to {MAX_AGENT_ID}; at most {settings.max_agent_ids} "
                     "distinct ids, else 400): only these agents' changes are sent.",
-                    "schema": {"anyOf": [*values["agentIds"], BLANK]},
-                },
-                {
-                    "name": "lastEventId",
-                    "in": "query",
-                    "required": False,
-                    "description": "Resume after this event sequence, for clients that "
+                    {"anyOf": [*values["agentIds"], BLANK]},
+                    required=False,
+                ),
+                parameter(
+                    "query",
+                    "lastEventId",
+                    "Resume after this event sequence, for clients that "
                     "cannot set `Last-Event-ID` (the header wins when both are given). "
                     "At most 2^63-1, else 400. Older than the changes kept, or ahead of "
                     "the account's last sequence: the stream starts with a snapshot.",
-                    "schema": {"anyOf": [_SEQUENCE_TEXT, BLANK]},
-                },
-                {
-                    "name": "Last-Event-ID",
-                    "in": "header",
-                    "required": False,
-                    "description": "The id of the last event received: the stream resumes "
+                    {"anyOf": [_SEQUENCE_TEXT, BLANK]},
+                    required=False,
+                ),
+                parameter(
+                    "header",
+                    "Last-Event-ID",
+                    "The id of the last event received: the stream resumes "
                     "with every change after it (what EventSource sends on reconnecting). "
                     "At most 2^63-1, else 400.",
-                    "schema": _SEQUENCE_TEXT,
-                },
+                    _SEQUENCE_TEXT,
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": {
