@@ -14,10 +14,10 @@ from starlette.responses import Response
 from agentactivity.api.body import decode_events, decode_json_object
 from agentactivity.api.common import (
     Authenticator,
+    Handlers,
     account_in_path,
     encoded_json_response,
     json_response,
-    request_body,
 )
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import (
@@ -33,17 +33,16 @@ from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 
 
-class ActivityHandlers:
+class ActivityHandlers(Handlers):
     def __init__(self, service: ActivityService, auth: Authenticator, limiter: RateLimiter) -> None:
-        self.service = service
-        self.auth = auth
+        super().__init__(service, auth)
         # Per-account query limits (SPEC section 4), one per app (see create_app).
         self.limiter = limiter
 
     async def ingest(self, request: Request) -> Response:
         account_id = account_in_path(request)
         settings = self.service.settings
-        body = await request_body(request, settings)
+        body = await self.body(request)
 
         def work() -> dict[str, int]:
             self.auth.authenticate(request, body, account_id, "ingest")
@@ -73,7 +72,7 @@ class ActivityHandlers:
         settings = self.service.settings
         body = b""
         if request.method == "POST":
-            body = await request_body(request, settings)
+            body = await self.body(request)
 
         def work() -> bytes:
             self.auth.authenticate(request, body, account_id, "read")

@@ -4,8 +4,9 @@ its own work.
 - `account_in_path`: the account id of the path, checked (a malformed one is a 404);
 - `Authenticator`: who is asking (OAuth 1.0a, or a dashboard link's token) and whether
   they may (the account, the scope); `still_authorized` for a stream left open;
-- `request_body`: the body, within the size and time limits of the settings;
-- `json_response` / `encoded_json_response` / `error_response`: answers as JSON.
+- `json_response` / `encoded_json_response` / `error_response`: answers as JSON;
+- `Handlers`: the base of every handler class: the service, the one Authenticator, and
+  the request body read within the settings' limits.
 
 The handler modules (activity.py, reasons.py, stream.py) build on these and on the
 service; none of them imports another.
@@ -26,7 +27,7 @@ from agentactivity.api.body import read_body
 from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
 from agentactivity.api.errors import ApiError, error_body
 from agentactivity.credentials import Credentials
-from agentactivity.settings import Settings
+from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
 
 JSON_MEDIA_TYPE = "application/json"
@@ -61,11 +62,6 @@ def account_in_path(request: Request) -> str:
     if not ACCOUNT_ID.fullmatch(account_id):
         raise ApiError(404, f"no account {account_id!r}: account ids are 1 to 64 letters or digits")
     return account_id
-
-
-async def request_body(request: Request, settings: Settings) -> bytes:
-    """The whole body: 413 past `max_body_bytes`, 408 after `body_timeout_seconds`."""
-    return await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
 
 
 class Authenticator:
@@ -109,3 +105,17 @@ class Authenticator:
         except StoreError:
             return True  # cannot tell now: the next check decides (a blip must not cut)
         return True
+
+
+class Handlers:
+    """The base of the handler classes: the service they answer from and the app's one
+    Authenticator (create_app makes it), so that every API route checks callers alike."""
+
+    def __init__(self, service: ActivityService, auth: Authenticator) -> None:
+        self.service = service
+        self.auth = auth
+
+    async def body(self, request: Request) -> bytes:
+        """The whole body: 413 past `max_body_bytes`, 408 after `body_timeout_seconds`."""
+        settings = self.service.settings
+        return await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)

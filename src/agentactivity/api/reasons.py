@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from agentactivity.api.common import Authenticator, account_in_path, json_response, request_body
+from agentactivity.api.common import Handlers, account_in_path, json_response
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import single_values
 from agentactivity.reasons import (
@@ -30,7 +30,6 @@ from agentactivity.reasons import (
     parse_reason,
     parse_reasons,
 )
-from agentactivity.service import ActivityService
 
 REVISION_HEADER = "ac-revision"
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
@@ -112,27 +111,20 @@ def _refused(exc: ReasonError, field: str) -> ApiError:
     return ApiError(409, f"{field}: {exc.message}", headers=headers)
 
 
-class ReasonHandlers:
-    def __init__(self, service: ActivityService, auth: Authenticator) -> None:
-        self._service = service
-        self._auth = auth
-
-    async def _body(self, request: Request) -> bytes:
-        return await request_body(request, self._service.settings)
-
+class ReasonHandlers(Handlers):
     async def collection(self, request: Request) -> Response:
         """GET: the account's items; POST: create one item or an array of them."""
         account_id = account_in_path(request)
-        body = b"" if request.method == "GET" else await self._body(request)
-        reasons = self._service.store.reasons
+        body = b"" if request.method == "GET" else await self.body(request)
+        reasons = self.service.store.reasons
 
         def listing() -> tuple[Any, int]:
-            self._auth.authenticate(request, b"", account_id, READ_SCOPES)
+            self.auth.authenticate(request, b"", account_id, READ_SCOPES)
             revision, items = reasons.listing(account_id, _include_deleted(request))
             return [item.to_json() for item in items], revision
 
         def create() -> tuple[Any, int]:
-            self._auth.authenticate(request, body, account_id, WRITE_SCOPE)
+            self.auth.authenticate(request, body, account_id, WRITE_SCOPE)
             if_match = _if_match(request, required=False)
             raw = _decode(body)
             if isinstance(raw, list) and len(raw) > MAX_ITEMS_PER_REQUEST:
@@ -159,11 +151,11 @@ class ReasonHandlers:
     async def item(self, request: Request) -> Response:
         """PUT (or POST with X-HTTP-Method-Override: PUT): replace; DELETE: mark deleted."""
         account_id = account_in_path(request)
-        body = b"" if request.method == "DELETE" else await self._body(request)
-        reasons = self._service.store.reasons
+        body = b"" if request.method == "DELETE" else await self.body(request)
+        reasons = self.service.store.reasons
 
         def work() -> tuple[Any, int]:
-            self._auth.authenticate(request, body, account_id, WRITE_SCOPE)
+            self.auth.authenticate(request, body, account_id, WRITE_SCOPE)
             if request.method == "POST":
                 override = request.headers.get(OVERRIDE_HEADER)
                 if override is None or override.strip().upper() != "PUT":

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from agentactivity.api.common import Authenticator, account_in_path
+from agentactivity.api.common import Authenticator, Handlers, account_in_path
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import parse_agent_ids, single_values
 from agentactivity.feed import Change, FeedStart
@@ -129,10 +129,9 @@ class EventStreamResponse(StreamingResponse):
             self.on_close()
 
 
-class StreamHandler:
+class StreamHandler(Handlers):
     def __init__(self, service: ActivityService, auth: Authenticator, hub: StreamHub) -> None:
-        self.service = service
-        self.auth = auth
+        super().__init__(service, auth)
         self.hub = hub
 
     async def handle(self, request: Request) -> Response:
