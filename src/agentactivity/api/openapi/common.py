@@ -170,7 +170,8 @@ def account_id_parameter() -> JSONObject:
 
 
 SECURITY: list[dict[str, list[str]]] = [{"OAuth1": []}]
-# Read operations also take a dashboard link's token (dashboard/tokens.py).
+# Read operations also take a dashboard link's token (dashboard_token.py, checked by
+# api/dashboard_auth.py).
 READ_SECURITY: list[dict[str, list[str]]] = [
     {"OAuth1": []},
     {"DashboardToken": []},
