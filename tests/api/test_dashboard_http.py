@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from agentactivity.api.auth import OAuthVerifier
-from agentactivity.api.reasons import REASONS_PATH
-from agentactivity.api.routes import Handlers
+from agentactivity.api.common import Authenticator
+from agentactivity.api.dashboard_auth import DashboardTokenVerifier
+from agentactivity.api.paths import REASONS_PATH
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard.page import FILES, SECURITY_HEADERS
 from agentactivity.dashboard_token import issue
@@ -161,18 +162,21 @@ def test_an_open_stream_learns_when_its_token_stops_working(
     service: ActivityService, clock: FakeClock
 ) -> None:
     """What the stream asks every few seconds (api/stream.py, RECHECK_SECONDS)."""
-    handlers = Handlers(service, OAuthVerifier(service.store.credentials_for_token))
+    auth = Authenticator(
+        OAuthVerifier(service.store.credentials_for_token),
+        DashboardTokenVerifier(service.store, service.clock),
+    )
     token, record = issue(service.store, ACCOUNT, HOUR, clock.now)
     by_query = _request({}, f"access_token={token}")
     by_header = _request(bearer(token))
-    assert handlers.still_authorized(by_query, ACCOUNT)
-    assert handlers.still_authorized(by_header, ACCOUNT)
-    assert handlers.still_authorized(_request({"Authorization": "OAuth x"}), ACCOUNT)
+    assert auth.still_authorized(by_query, ACCOUNT)
+    assert auth.still_authorized(by_header, ACCOUNT)
+    assert auth.still_authorized(_request({"Authorization": "OAuth x"}), ACCOUNT)
     clock.now += HOUR
-    assert not handlers.still_authorized(by_query, ACCOUNT)  # expired
+    assert not auth.still_authorized(by_query, ACCOUNT)  # expired
     clock.now -= HOUR
     service.store.revoke_dashboard_token(ACCOUNT, record.token_id, clock.now)
-    assert not handlers.still_authorized(by_header, ACCOUNT)  # revoked
+    assert not auth.still_authorized(by_header, ACCOUNT)  # revoked
 
 
 def test_a_token_reaches_only_the_dashboards_data(client: TestClient, token: str) -> None:

@@ -16,20 +16,20 @@ from schemathesis.core.failures import Failure, FailureGroup
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from agentactivity.api import paths
 from agentactivity.api.app import create_app
-from agentactivity.api.openapi import (
+from agentactivity.api.openapi import NDJSON, build_openapi, integer_range_pattern
+from agentactivity.api.paths import (
     ACTIVITY_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
-    NDJSON,
     OPENAPI_PATH,
+    REASON_PATH,
+    REASONS_PATH,
     STATE_PATH,
     STREAM_PATH,
-    build_openapi,
-    integer_range_pattern,
 )
 from agentactivity.api.ratelimit import RateLimiter
-from agentactivity.api.reasons import REASON_PATH, REASONS_PATH
 from agentactivity.dashboard.page import FILES as DASHBOARD_FILES
 from agentactivity.events import EVENT_TYPES, MAX_AGENT_ID, STATES, TimeBounds, parse_batch
 from agentactivity.query import StateNames
@@ -213,6 +213,17 @@ def test_every_route_is_documented_and_every_documented_operation_exists(
         if method in METHODS
     }
     assert documented == _app_operations(create_app(service))
+
+
+def test_every_path_of_the_table_is_served_and_documented(
+    service: ActivityService, document: dict[str, Any]
+) -> None:
+    # The routes and the document both read api/paths.py: no entry of it may be dead.
+    table = {value for name, value in vars(paths).items() if name.endswith("_PATH")}
+    assert {EVENTS_PATH, REASON_PATH, OPENAPI_PATH} <= table  # the filter finds them
+    served = {path for path, _ in _app_operations(create_app(service))}
+    assert table <= served
+    assert table <= set(document["paths"])
 
 
 def test_optional_paths_are_documented_only_when_served() -> None:

@@ -42,8 +42,16 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.applications import Starlette
 
 from agentactivity.api.app import create_app
-from agentactivity.api.openapi import ACTIVITY_PATH, EVENTS_PATH, NDJSON, STATE_PATH, STREAM_PATH
-from agentactivity.api.reasons import IF_MATCH_PATTERN, REASON_PATH, REASONS_PATH
+from agentactivity.api.openapi import NDJSON
+from agentactivity.api.paths import (
+    ACTIVITY_PATH,
+    EVENTS_PATH,
+    REASON_PATH,
+    REASONS_PATH,
+    STATE_PATH,
+    STREAM_PATH,
+)
+from agentactivity.api.reasons import IF_MATCH_PATTERN
 from agentactivity.credentials import Credentials
 from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService

@@ -11,16 +11,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from agentactivity.api.activity import ActivityHandlers
 from agentactivity.api.auth import MemoryNonceStore, NonceStore, OAuthVerifier
-from agentactivity.api.errors import ApiError, error_response
+from agentactivity.api.common import Authenticator, error_response
+from agentactivity.api.dashboard_auth import DashboardTokenVerifier
+from agentactivity.api.errors import ApiError
 from agentactivity.api.health import OperationsHandlers
 from agentactivity.api.nonces import RedisNonceStore
 from agentactivity.api.observability import Metrics, instrument
-from agentactivity.api.openapi import OPENAPI_PATH, openapi_endpoint
+from agentactivity.api.openapi import openapi_endpoint
+from agentactivity.api.paths import (
+    ACTIVITY_PATH,
+    DISCOVERY_PATH,
+    EVENTS_PATH,
+    HEALTHZ_PATH,
+    METRICS_PATH,
+    OPENAPI_PATH,
+    READYZ_PATH,
+    REASON_PATH,
+    REASONS_PATH,
+    STATE_PATH,
+    STREAM_PATH,
+)
 from agentactivity.api.ratelimit import RateLimiter
-from agentactivity.api.reasons import REASON_PATH, REASONS_PATH, ReasonHandlers
+from agentactivity.api.reasons import ReasonHandlers
 from agentactivity.api.request_limits import RequestLimits
-from agentactivity.api.routes import Handlers
 from agentactivity.api.state_metrics import LiveStateCollector
 from agentactivity.api.stream import StreamHandler, StreamHub
 from agentactivity.dashboard.page import dashboard_routes
@@ -79,32 +94,20 @@ def create_app(
     # Per-account query limits (SPEC section 4): the rate in Redis if set (shared by all
     # servers), else in this process's memory; requests in progress are counted per process.
     limiter = limiter or RateLimiter.from_settings(service.settings)
-    handlers = Handlers(service, verifier, limiter)
+    # One authenticator for every handler: OAuth 1.0a, or a dashboard link's token.
+    auth = Authenticator(verifier, DashboardTokenVerifier(service.store, service.clock))
+    handlers = ActivityHandlers(service, auth, limiter)
     # Live state streams: bounded per account, all ended at shutdown (app.state.streams).
     streams = StreamHub(service.settings.max_streams_per_account)
     routes = [
-        Route("/api/account/{accountId}/events", handlers.ingest, methods=["POST"]),
-        Route(
-            "/operations/api/account/{accountId}/agentactivity",
-            handlers.agent_activity,
-            methods=["GET", "POST"],
-        ),
-        Route("/api/account/{accountId}/agents/state", handlers.agent_state, methods=["GET"]),
-        Route(
-            "/api/account/{accountId}/agents/state/stream",
-            StreamHandler(
-                service, handlers._authenticate, streams, handlers.still_authorized
-            ).handle,
-            methods=["GET"],
-        ),
-        Route(
-            "/api/account/{accountId}/service/{serviceName}/baseURI.json",
-            handlers.discovery,
-            methods=["GET"],
-        ),
+        Route(EVENTS_PATH, handlers.ingest, methods=["POST"]),
+        Route(ACTIVITY_PATH, handlers.agent_activity, methods=["GET", "POST"]),
+        Route(STATE_PATH, handlers.agent_state, methods=["GET"]),
+        Route(STREAM_PATH, StreamHandler(service, auth, streams).handle, methods=["GET"]),
+        Route(DISCOVERY_PATH, handlers.discovery, methods=["GET"]),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
     ]
-    reasons = ReasonHandlers(handlers)
+    reasons = ReasonHandlers(service, auth)
     routes += [
         Route(REASONS_PATH, reasons.collection, methods=["GET", "POST"]),
         Route(REASON_PATH, reasons.item, methods=["PUT", "POST", "DELETE"]),
@@ -116,9 +119,9 @@ def create_app(
         service, metrics, ping_shared_state=shared_state.ping if shared_state else None
     )
     routes += [
-        Route("/healthz", operations.healthz, methods=["GET"]),
-        Route("/readyz", operations.readyz, methods=["GET"]),
-        Route("/metrics", operations.metrics, methods=["GET"]),
+        Route(HEALTHZ_PATH, operations.healthz, methods=["GET"]),
+        Route(READYZ_PATH, operations.readyz, methods=["GET"]),
+        Route(METRICS_PATH, operations.metrics, methods=["GET"]),
     ]
     routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings

@@ -2,7 +2,7 @@
 
 A token is accepted for scope "read" only, on its own account only. Each request checks
 the store for the link's row, so a revocation holds from the next request on; an open
-stream asks again every few seconds (Handlers.still_authorized). The per-account secrets
+stream asks again every few seconds (common.Authenticator.still_authorized). The per-account secrets
 never change, so they are cached.
 """
 

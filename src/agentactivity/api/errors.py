@@ -1,12 +1,10 @@
-"""JSON error responses: `{"status", "error", "message"}` plus `details` when several."""
+"""The error a handler raises to answer with, and its JSON body: `{"status", "error",
+"message"}` plus `details` when several (common.error_response makes the answer)."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
-
-import orjson
-from starlette.responses import Response
 
 
 class ApiError(Exception):
@@ -35,12 +33,3 @@ def error_body(status: int, message: str, details: list[Any] | None = None) -> d
     if details:
         body["details"] = details
     return body
-
-
-def error_response(error: ApiError) -> Response:
-    return Response(
-        orjson.dumps(error_body(error.status, error.message, error.details)),
-        status_code=error.status,
-        media_type="application/json",
-        headers=error.headers,
-    )

@@ -12,25 +12,24 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from prometheus_client.exposition import choose_encoder
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agentactivity.api.common import json_response
 from agentactivity.api.observability import Metrics
 from agentactivity.service import ActivityService
 
 log = logging.getLogger("agentactivity.health")
 
 
+# Probes and scrapes want now, never a cached answer.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(payload),
-        status_code=status,
-        media_type="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
+    return json_response(payload, status, NO_STORE)
 
 
 class OperationsHandlers:
@@ -77,4 +76,4 @@ class OperationsHandlers:
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
         # Collecting reads the store (engine lag): off the event loop.
         data = await run_in_threadpool(encoder, self.registry)
-        return Response(data, media_type=content_type, headers={"Cache-Control": "no-store"})
+        return Response(data, media_type=content_type, headers=NO_STORE)

@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agentactivity.api.paths import HEALTHZ_PATH, METRICS_PATH, READYZ_PATH
 from agentactivity.logs import REQUEST_ID
 from agentactivity.service import ActivityService
 
@@ -39,7 +40,7 @@ UNMATCHED = "unmatched"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Successful answers on these routes are logged at DEBUG: probes and scrapes every few
 # seconds would drown the access log.
-QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+QUIET_ROUTES = frozenset({HEALTHZ_PATH, READYZ_PATH, METRICS_PATH})
 
 
 class ServiceCollector(Collector):

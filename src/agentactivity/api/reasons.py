@@ -17,10 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from agentactivity.api.body import read_body
+from agentactivity.api.common import Handlers, account_in_path, json_response
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import single_values
-from agentactivity.api.routes import Handlers, _account_id
 from agentactivity.reasons import (
     MAX_REASON_ID,
     ReasonError,
@@ -32,8 +31,6 @@ from agentactivity.reasons import (
     parse_reasons,
 )
 
-REASONS_PATH = "/api/account/{accountId}/configuration/le-agents/status-reasons"
-REASON_PATH = REASONS_PATH + "/{statusReasonId}"
 REVISION_HEADER = "ac-revision"
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
 # Reads take either scope; changes need admin.
@@ -48,11 +45,7 @@ _TRUE, _FALSE = ("true", "1"), ("false", "0", "")
 
 
 def _answer(payload: Any, revision: int) -> Response:
-    return Response(
-        orjson.dumps(payload),
-        media_type="application/json",
-        headers={REVISION_HEADER: str(revision)},
-    )
+    return json_response(payload, headers={REVISION_HEADER: str(revision)})
 
 
 def _include_deleted(request: Request) -> bool:
@@ -118,28 +111,20 @@ def _refused(exc: ReasonError, field: str) -> ApiError:
     return ApiError(409, f"{field}: {exc.message}", headers=headers)
 
 
-class ReasonHandlers:
-    def __init__(self, handlers: Handlers) -> None:
-        self._handlers = handlers
-        self._service = handlers.service
-
-    async def _body(self, request: Request) -> bytes:
-        settings = self._service.settings
-        return await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
-
+class ReasonHandlers(Handlers):
     async def collection(self, request: Request) -> Response:
         """GET: the account's items; POST: create one item or an array of them."""
-        account_id = _account_id(request)
-        body = b"" if request.method == "GET" else await self._body(request)
-        reasons = self._service.store.reasons
+        account_id = account_in_path(request)
+        body = b"" if request.method == "GET" else await self.body(request)
+        reasons = self.service.store.reasons
 
         def listing() -> tuple[Any, int]:
-            self._handlers._authenticate(request, b"", account_id, READ_SCOPES)
+            self.auth.authenticate(request, b"", account_id, READ_SCOPES)
             revision, items = reasons.listing(account_id, _include_deleted(request))
             return [item.to_json() for item in items], revision
 
         def create() -> tuple[Any, int]:
-            self._handlers._authenticate(request, body, account_id, WRITE_SCOPE)
+            self.auth.authenticate(request, body, account_id, WRITE_SCOPE)
             if_match = _if_match(request, required=False)
             raw = _decode(body)
             if isinstance(raw, list) and len(raw) > MAX_ITEMS_PER_REQUEST:
@@ -165,12 +150,12 @@ class ReasonHandlers:
 
     async def item(self, request: Request) -> Response:
         """PUT (or POST with X-HTTP-Method-Override: PUT): replace; DELETE: mark deleted."""
-        account_id = _account_id(request)
-        body = b"" if request.method == "DELETE" else await self._body(request)
-        reasons = self._service.store.reasons
+        account_id = account_in_path(request)
+        body = b"" if request.method == "DELETE" else await self.body(request)
+        reasons = self.service.store.reasons
 
         def work() -> tuple[Any, int]:
-            self._handlers._authenticate(request, body, account_id, WRITE_SCOPE)
+            self.auth.authenticate(request, body, account_id, WRITE_SCOPE)
             if request.method == "POST":
                 override = request.headers.get(OVERRIDE_HEADER)
                 if override is None or override.strip().upper() != "PUT":

@@ -22,10 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from agentactivity.api.common import Authenticator, Handlers, account_in_path
 from agentactivity.api.errors import ApiError
 from agentactivity.api.params import parse_agent_ids, single_values
-from agentactivity.api.routes import _account_id
-from agentactivity.credentials import Credentials
 from agentactivity.feed import Change, FeedStart
 from agentactivity.service import ActivityService
 
@@ -34,11 +33,8 @@ KEEP_ALIVE = b": keep-alive\n\n"
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 MAX_SEQUENCE = 2**63 - 1
 SHUTDOWN_CHECK_SECONDS = 0.5
-
-Authenticate = Callable[[Request, bytes, str, str], Credentials]
-# Whether an open stream's request may still read the account (a dashboard token can be
-# revoked or expire while its stream is open); asked every RECHECK_SECONDS.
-StillAuthorized = Callable[[Request, str], bool]
+# How often an open stream asks whether its request may still read the account (a
+# dashboard token can be revoked or expire while its stream is open).
 RECHECK_SECONDS = 5.0
 
 
@@ -133,25 +129,17 @@ class EventStreamResponse(StreamingResponse):
             self.on_close()
 
 
-class StreamHandler:
-    def __init__(
-        self,
-        service: ActivityService,
-        authenticate: Authenticate,
-        hub: StreamHub,
-        still_authorized: StillAuthorized | None = None,
-    ) -> None:
-        self.service = service
-        self.authenticate = authenticate
+class StreamHandler(Handlers):
+    def __init__(self, service: ActivityService, auth: Authenticator, hub: StreamHub) -> None:
+        super().__init__(service, auth)
         self.hub = hub
-        self.still_authorized = still_authorized
 
     async def handle(self, request: Request) -> Response:
-        account_id = _account_id(request)
+        account_id = account_in_path(request)
         settings = self.service.settings
 
         def prepare() -> tuple[tuple[int, ...] | None, FeedStart | None]:
-            self.authenticate(request, b"", account_id, "read")
+            self.auth.authenticate(request, b"", account_id, "read")
             agent_ids, last_event_id = parse_stream_request(request, settings.max_agent_ids)
             if request.method == "HEAD":
                 return agent_ids, None
@@ -202,8 +190,9 @@ class StreamHandler:
             cursor = start.cursor
             last_write = last_check = time.monotonic()
             while not self.hub.closing:
-                if self.still_authorized and time.monotonic() - last_check >= RECHECK_SECONDS:
-                    if not await run_in_threadpool(self.still_authorized, request, account_id):
+                if time.monotonic() - last_check >= RECHECK_SECONDS:
+                    still = self.auth.still_authorized
+                    if not await run_in_threadpool(still, request, account_id):
                         return  # the client reconnects and is told why (401)
                     last_check = time.monotonic()
                 woken.clear()

@@ -86,7 +86,7 @@ def dashboard_link(
     With --json, creating prints {"url", "tokenId", "accountId", "expiresAt"} (epoch ms).
     Anyone with the link can watch the account until it expires: share it like a key.
     """
-    from agentactivity.api.routes import ACCOUNT_ID
+    from agentactivity.accounts import ACCOUNT_ID
     from agentactivity.cli.common import fail, load_settings
     from agentactivity.store import StoreError, open_store
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from agentactivity.api.routes import ACCOUNT_ID
+from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.cli.common import (
     DbOption,
     LogLevel,

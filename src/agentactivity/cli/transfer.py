@@ -27,7 +27,7 @@ AccountOption = Annotated[
 
 
 def _check_account(account: str) -> None:
-    from agentactivity.api.routes import ACCOUNT_ID
+    from agentactivity.accounts import ACCOUNT_ID
     from agentactivity.cli.common import fail
 
     if not ACCOUNT_ID.fullmatch(account):

@@ -7,32 +7,13 @@ inside the retention window, `interval` dividing `timeframe`, `to` not in the fu
 at most N distinct agent ids) is written in the descriptions and answered with 400.
 """
 
-from agentactivity.api.openapi.common import (
-    ACTIVITY_PATH,
-    DISCOVERABLE_SERVICES,
-    DISCOVERY_PATH,
-    EVENTS_PATH,
-    NDJSON,
-    OPENAPI_PATH,
-    SECURITY,
-    STATE_PATH,
-    JSONObject,
-    integer_range_pattern,
-)
+from agentactivity.api.openapi.common import NDJSON, SECURITY, JSONObject, integer_range_pattern
 from agentactivity.api.openapi.document import build_openapi, openapi_endpoint
-from agentactivity.api.openapi.stream import STREAM_PATH
 
 __all__ = [
-    "ACTIVITY_PATH",
-    "DISCOVERABLE_SERVICES",
-    "DISCOVERY_PATH",
-    "EVENTS_PATH",
     "JSONObject",
     "NDJSON",
-    "OPENAPI_PATH",
     "SECURITY",
-    "STATE_PATH",
-    "STREAM_PATH",
     "build_openapi",
     "integer_range_pattern",
     "openapi_endpoint",

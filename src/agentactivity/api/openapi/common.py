@@ -1,4 +1,4 @@
-"""Shared pieces of the OpenAPI document: paths, regexes for numbers sent as text, and the
+"""Shared pieces of the OpenAPI document: regexes for numbers sent as text, and the
 small builders (references, error responses, parameters) the schemas and operations use."""
 
 from __future__ import annotations
@@ -6,22 +6,17 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
-OPENAPI_PATH = "/openapi.json"
-EVENTS_PATH = "/api/account/{accountId}/events"
-ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
-DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
-STATE_PATH = "/api/account/{accountId}/agents/state"
-DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
 NDJSON = "application/x-ndjson"
 
 JSONObject = dict[str, Any]
 
 # What Python's str.strip() removes (str.isspace()), spelled out: ECMA-262's `\s` differs
 # (it has U+FEFF, lacks U+001C..U+001F and U+0085). The server trims values with strip().
-_WS = (
+WS = (
     "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a"
     "\\u2028\\u2029\\u202f\\u205f\\u3000]"
 )
@@ -79,35 +74,46 @@ def _whole_number_string(low: int, high: int) -> JSONObject:
     """A whole number in a JSON string, as the query parser reads one (`" +060 "`)."""
     return {
         "type": "string",
-        "pattern": f"^{_WS}*\\+?0*{integer_range_pattern(low, high)}{_WS}*$",
+        "pattern": f"^{WS}*\\+?0*{integer_range_pattern(low, high)}{WS}*$",
     }
 
 
-_BLANK: JSONObject = {"type": "string", "pattern": f"^{_WS}*$", "description": "means absent"}
-_NULL: JSONObject = {"type": "null", "description": "means absent"}
-_AGENT_ID_ITEM = f"{_WS}*0*{integer_range_pattern(1, MAX_AGENT_ID)}{_WS}*"
-_AGENT_IDS_TEXT = f"^{_WS}*(?:[Aa][Ll][Ll]{_WS}*|{_AGENT_ID_ITEM}(?:,{_AGENT_ID_ITEM})*)$"
+BLANK: JSONObject = {"type": "string", "pattern": f"^{WS}*$", "description": "means absent"}
+NULL: JSONObject = {"type": "null", "description": "means absent"}
+AGENT_ID_ITEM = f"{WS}*0*{integer_range_pattern(1, MAX_AGENT_ID)}{WS}*"
+_AGENT_IDS_TEXT = f"^{WS}*(?:[Aa][Ll][Ll]{WS}*|{AGENT_ID_ITEM}(?:,{AGENT_ID_ITEM})*)$"
 
 
 # --- building blocks --------------------------------------------------------------------------
 
 
-def _ref(name: str) -> JSONObject:
+def ref(name: str) -> JSONObject:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: JSONObject) -> JSONObject:
+def json_content(schema: JSONObject) -> JSONObject:
     return {"application/json": {"schema": schema}}
 
 
-def _error(status: int, description: str, schema: str = "Error") -> JSONObject:
+def closed_object(
+    required: list[str], properties: JSONObject, description: str | None = None
+) -> JSONObject:
+    """An object of these properties and no others (answers are described exactly, so
+    that a field added by mistake fails the schema tests)."""
+    head: JSONObject = {"type": "object"}
+    if description is not None:
+        head["description"] = description
+    return {**head, "required": required, "additionalProperties": False, "properties": properties}
+
+
+def json_error(status: int, description: str, schema: str = "Error") -> JSONObject:
     """A response carrying the JSON error body, with its status and reason phrase pinned."""
     return {
         "description": description,
-        "content": _json(
+        "content": json_content(
             {
                 "allOf": [
-                    _ref(schema),
+                    ref(schema),
                     {
                         "properties": {
                             "status": {"const": status},
@@ -120,7 +126,7 @@ def _error(status: int, description: str, schema: str = "Error") -> JSONObject:
     }
 
 
-def _retry_after(response: JSONObject) -> JSONObject:
+def retry_after(response: JSONObject) -> JSONObject:
     return {
         **response,
         "headers": {
@@ -133,26 +139,39 @@ def _retry_after(response: JSONObject) -> JSONObject:
     }
 
 
-def _store_unavailable() -> JSONObject:
-    return _retry_after(_error(503, "The store is unavailable (say, locked); retry."))
+def store_unavailable() -> JSONObject:
+    return retry_after(json_error(503, "The store is unavailable (say, locked); retry."))
 
 
-def _body_timeout(settings: Settings) -> JSONObject:
-    return _error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
+def body_timeout(settings: Settings) -> JSONObject:
+    return json_error(408, f"The body did not arrive within {settings.body_timeout_seconds:g} s.")
 
 
-def _account_id() -> JSONObject:
+def parameter(
+    location: str, name: str, description: str, schema: JSONObject, required: bool = True
+) -> JSONObject:
+    """An operation's parameter; `location`: path, query or header."""
     return {
-        "name": "accountId",
-        "in": "path",
-        "required": True,
-        "description": "The account: 1 to 64 letters, digits, `-` or `_` (anything else is 404).",
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "name": name,
+        "in": location,
+        "required": required,
+        "description": description,
+        "schema": schema,
     }
 
 
+def account_id_parameter() -> JSONObject:
+    return parameter(
+        "path",
+        "accountId",
+        "The account: 1 to 64 letters, digits, `-` or `_` (anything else is 404).",
+        {"type": "string", "pattern": f"^{ACCOUNT_ID.pattern}$"},
+    )
+
+
 SECURITY: list[dict[str, list[str]]] = [{"OAuth1": []}]
-# Read operations also take a dashboard link's token (dashboard/tokens.py).
+# Read operations also take a dashboard link's token (dashboard_token.py, checked by
+# api/dashboard_auth.py).
 READ_SECURITY: list[dict[str, list[str]]] = [
     {"OAuth1": []},
     {"DashboardToken": []},
@@ -160,14 +179,14 @@ READ_SECURITY: list[dict[str, list[str]]] = [
 ]
 
 
-def _read_auth_errors() -> JSONObject:
+def read_auth_errors() -> JSONObject:
     return {
-        "401": _error(
+        "401": json_error(
             401,
             "Missing or bad OAuth 1.0a signature, or a dashboard token that is malformed, "
             "altered, expired or revoked (the message says which).",
         ),
-        "403": _error(
+        "403": json_error(
             403,
             "Credentials of another account or without `read` scope, or a dashboard token "
             "of another account.",
@@ -175,7 +194,7 @@ def _read_auth_errors() -> JSONObject:
     }
 
 
-def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:
+def query_values(settings: Settings) -> dict[str, list[JSONObject]]:
     """What each Agent Activity parameter may be, in a query string (so, as text); the
     optional ones may also be blank (= absent)."""
     max_tf = settings.max_timeframe_minutes
@@ -189,19 +208,19 @@ def _query_values(settings: Settings) -> dict[str, list[JSONObject]]:
         "interval": [
             {"type": "integer", "minimum": 5, "maximum": max_tf},
             _whole_number_string(5, max_tf),
-            _BLANK,
+            BLANK,
         ],
         "to": [
             {"type": "integer", "minimum": 0},
-            {"type": "string", "pattern": f"^{_WS}*\\+?[0-9]+{_WS}*$"},
-            _BLANK,
+            {"type": "string", "pattern": f"^{WS}*\\+?[0-9]+{WS}*$"},
+            BLANK,
         ],
         "totals": [
             {"type": "boolean"},
             {
                 "type": "string",
-                "pattern": f"^{_WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){_WS}*$",
+                "pattern": f"^{WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){WS}*$",
             },
-            _BLANK,
+            BLANK,
         ],
     }

@@ -5,26 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agentactivity.api.openapi.common import (
+from agentactivity.api.common import json_response
+from agentactivity.api.openapi.common import JSONObject, closed_object, json_content, json_error
+from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
+from agentactivity.api.openapi.operations import (
+    activity_path_item,
+    agent_state_path_item,
+    discovery_path_item,
+    ingest_path_item,
+)
+from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
+from agentactivity.api.openapi.schemas import activity_schemas, state_schemas
+from agentactivity.api.openapi.stream import stream_path_item
+from agentactivity.api.paths import (
     ACTIVITY_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
+    HEALTHZ_PATH,
+    METRICS_PATH,
     OPENAPI_PATH,
+    READYZ_PATH,
     STATE_PATH,
-    JSONObject,
-    _error,
-    _json,
+    STREAM_PATH,
 )
-from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
-from agentactivity.api.openapi.operations import _activity, _agent_state, _discovery, _ingest
-from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
-from agentactivity.api.openapi.schemas import _schemas, _state_schemas
-from agentactivity.api.openapi.stream import STREAM_PATH, _agent_state_stream
 from agentactivity.settings import Settings
 
 
@@ -37,7 +44,9 @@ def _openapi_document() -> JSONObject:
             "responses": {
                 "200": {
                     "description": "OpenAPI 3.1 document.",
-                    "content": _json({"type": "object", "required": ["openapi", "info", "paths"]}),
+                    "content": json_content(
+                        {"type": "object", "required": ["openapi", "info", "paths"]}
+                    ),
                 }
             },
         }
@@ -63,14 +72,7 @@ def _healthz() -> JSONObject:
         {
             "200": {
                 "description": "Alive.",
-                "content": _json(
-                    {
-                        "type": "object",
-                        "required": ["status"],
-                        "additionalProperties": False,
-                        "properties": {"status": {"const": "ok"}},
-                    }
-                ),
+                "content": json_content(closed_object(["status"], {"status": {"const": "ok"}})),
             }
         },
     )
@@ -83,12 +85,10 @@ def _readyz() -> JSONObject:
         {
             "200": {
                 "description": "Ready.",
-                "content": _json(
-                    {
-                        "type": "object",
-                        "required": ["status", "engineLagEvents"],
-                        "additionalProperties": False,
-                        "properties": {
+                "content": json_content(
+                    closed_object(
+                        ["status", "engineLagEvents"],
+                        {
                             "status": {"const": "ready"},
                             "engineLagEvents": {
                                 "type": "integer",
@@ -97,21 +97,19 @@ def _readyz() -> JSONObject:
                                 "this one caught up, not applied yet.",
                             },
                         },
-                    }
+                    )
                 ),
             },
             "503": {
                 "description": "Not ready: the store is unreachable.",
-                "content": _json(
-                    {
-                        "type": "object",
-                        "required": ["status", "reason"],
-                        "additionalProperties": False,
-                        "properties": {
+                "content": json_content(
+                    closed_object(
+                        ["status", "reason"],
+                        {
                             "status": {"const": "not ready"},
                             "reason": {"type": "string"},
                         },
-                    }
+                    )
                 ),
             },
         },
@@ -142,17 +140,17 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     """
     served = None if paths is None else set(paths)
     path_items: JSONObject = {
-        EVENTS_PATH: _ingest(settings),
-        ACTIVITY_PATH: _activity(settings),
-        STATE_PATH: _agent_state(settings),
-        STREAM_PATH: _agent_state_stream(settings),
-        DISCOVERY_PATH: _discovery(),
+        EVENTS_PATH: ingest_path_item(settings),
+        ACTIVITY_PATH: activity_path_item(settings),
+        STATE_PATH: agent_state_path_item(settings),
+        STREAM_PATH: stream_path_item(settings),
+        DISCOVERY_PATH: discovery_path_item(),
         **reason_paths(settings),
     }
     optional = {
-        "/healthz": _healthz,
-        "/readyz": _readyz,
-        "/metrics": _metrics,
+        HEALTHZ_PATH: _healthz,
+        READYZ_PATH: _readyz,
+        METRICS_PATH: _metrics,
         OPENAPI_PATH: _openapi_document,
     }
     for path, build in optional.items():
@@ -164,10 +162,10 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
     # Refused before any route is chosen, whatever the path (RequestLimits).
     for item in path_items.values():
         for operation in item.values():
-            operation["responses"]["414"] = _error(
+            operation["responses"]["414"] = json_error(
                 414, f"The URL (path and query) is over {settings.max_url_bytes} bytes."
             )
-            operation["responses"]["431"] = _error(
+            operation["responses"]["431"] = json_error(
                 431, f"The request headers are over {settings.max_header_bytes} bytes."
             )
     return {
@@ -184,7 +182,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": {**_schemas(settings), **_state_schemas(), **reason_schemas()},
+            "schemas": {**activity_schemas(settings), **state_schemas(), **reason_schemas()},
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",
@@ -209,4 +207,4 @@ async def openapi_endpoint(request: Request) -> Response:
     app = request.app
     paths = {route.path for route in app.routes if isinstance(route, Route)}
     document = build_openapi(app.state.service.settings, paths)
-    return Response(orjson.dumps(document), media_type="application/json")
+    return json_response(document)

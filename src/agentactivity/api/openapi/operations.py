@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
-    _BLANK,
-    DISCOVERABLE_SERVICES,
+    BLANK,
     NDJSON,
     READ_SECURITY,
     SECURITY,
     JSONObject,
-    _account_id,
-    _body_timeout,
-    _error,
-    _json,
-    _query_values,
-    _read_auth_errors,
-    _ref,
-    _retry_after,
-    _store_unavailable,
+    account_id_parameter,
+    body_timeout,
+    json_content,
+    json_error,
+    parameter,
+    query_values,
+    read_auth_errors,
+    ref,
+    retry_after,
+    store_unavailable,
 )
+from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.clock import MINUTE_MS
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
 
-def _ingest(settings: Settings) -> JSONObject:
+def ingest_path_item(settings: Settings) -> JSONObject:
     return {
         "post": {
             "operationId": "ingestEvents",
@@ -35,18 +36,18 @@ def _ingest(settings: Settings) -> JSONObject:
                 "The batch is atomic and idempotent (by `eventId`)."
             ),
             "security": SECURITY,
-            "parameters": [_account_id()],
+            "parameters": [account_id_parameter()],
             "requestBody": {
                 "required": True,
                 "content": {
                     "application/json": {
                         "schema": {
                             "oneOf": [
-                                _ref("EventList"),
+                                ref("EventList"),
                                 {
                                     "type": "object",
                                     "required": ["events"],
-                                    "properties": {"events": _ref("EventList")},
+                                    "properties": {"events": ref("EventList")},
                                 },
                             ]
                         }
@@ -62,34 +63,60 @@ def _ingest(settings: Settings) -> JSONObject:
             "responses": {
                 "200": {
                     "description": "Every accepted event is durable and visible to queries.",
-                    "content": _json(_ref("IngestResult")),
+                    "content": json_content(ref("IngestResult")),
                 },
-                "400": _error(400, "Not JSON, or invalid events; nothing stored.", "IngestError"),
-                "401": _error(401, "Missing or bad OAuth 1.0a signature."),
-                "403": _error(403, "Credentials of another account, or without `ingest` scope."),
-                "404": _error(404, "Malformed account id."),
-                "408": _body_timeout(settings),
-                "413": _error(
+                "400": json_error(
+                    400, "Not JSON, or invalid events; nothing stored.", "IngestError"
+                ),
+                "401": json_error(401, "Missing or bad OAuth 1.0a signature."),
+                "403": json_error(
+                    403, "Credentials of another account, or without `ingest` scope."
+                ),
+                "404": json_error(404, "Malformed account id."),
+                "408": body_timeout(settings),
+                "413": json_error(
                     413,
                     f"More than {settings.max_batch_events} events, or a body over "
                     f"{settings.max_body_bytes} bytes; nothing stored.",
                 ),
-                "503": _store_unavailable(),
+                "503": store_unavailable(),
             },
         }
     }
 
 
-def _activity(settings: Settings) -> JSONObject:
+def _agent_ids(settings: Settings) -> str:
+    """What `agentIds` of a query (Agent Activity, agent state) may be."""
+    return (
+        "`all` (any case), or a comma-separated list of agent ids "
+        f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
+        f"most {settings.max_agent_ids} distinct ids, else 400)."
+    )
+
+
+def _query_refusals(settings: Settings) -> JSONObject:
+    """The refusals of a query (Agent Activity, agent state), 400 to 503."""
+    return {
+        "400": json_error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
+        **read_auth_errors(),
+        "404": json_error(404, "Malformed account id."),
+        "429": retry_after(
+            json_error(
+                429,
+                f"More than {settings.max_concurrent_queries} queries of the account in "
+                f"progress, or more than {settings.query_rate_per_second} a second.",
+            )
+        ),
+        "503": store_unavailable(),
+    }
+
+
+def activity_path_item(settings: Settings) -> JSONObject:
     max_tf = settings.max_timeframe_minutes
     retention_min = settings.retention_ms // MINUTE_MS
     descriptions = {
         "timeframe": f"Window length in whole minutes, 1 to {max_tf}.",
-        "agentIds": (
-            "`all` (any case), or a comma-separated list of agent ids "
-            f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; at "
-            f"most {settings.max_agent_ids} distinct ids, else 400)."
-        ),
+        "agentIds": _agent_ids(settings),
         "v": "1: the payload; 2: the payload in `{meta, body}`.",
         "interval": (
             "Per-interval figures: whole minutes, at least 5, at most `timeframe` and a "
@@ -104,38 +131,28 @@ def _activity(settings: Settings) -> JSONObject:
             "(`true`/`false` in any case, `1`/`0`)."
         ),
     }
-    values = _query_values(settings)
-    parameters = [_account_id()]
+    values = query_values(settings)
+    parameters = [account_id_parameter()]
     for name, options in values.items():
-        required = _BLANK not in options
+        required = BLANK not in options
         parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": required,
-                "description": descriptions[name]
+            parameter(
+                "query",
+                name,
+                descriptions[name]
                 + " Spaces around the value are ignored"
                 + ("." if required else "; blank means absent."),
-                "schema": options[0] if len(options) == 1 else {"anyOf": options},
-            }
+                options[0] if len(options) == 1 else {"anyOf": options},
+                required=required,
+            )
         )
     responses = {
         "200": {
             "description": "Figures of the window (and of each interval with `interval`); "
             "with `v=2` wrapped in `{meta, body}`.",
-            "content": _json({"oneOf": [_ref("Activity"), _ref("ActivityV2")]}),
+            "content": json_content({"oneOf": [ref("Activity"), ref("ActivityV2")]}),
         },
-        "400": _error(400, "A parameter breaks a rule; all problems are listed.", "QueryError"),
-        **_read_auth_errors(),
-        "404": _error(404, "Malformed account id."),
-        "429": _retry_after(
-            _error(
-                429,
-                f"More than {settings.max_concurrent_queries} queries of the account in "
-                f"progress, or more than {settings.query_rate_per_second} a second.",
-            )
-        ),
-        "503": _store_unavailable(),
+        **_query_refusals(settings),
     }
     description = (
         "How each agent's logged-in time in the window [to - timeframe, to) splits between "
@@ -143,8 +160,8 @@ def _activity(settings: Settings) -> JSONObject:
     )
     post_responses = {
         **responses,
-        "408": _body_timeout(settings),
-        "413": _error(413, f"A body over {settings.max_body_bytes} bytes."),
+        "408": body_timeout(settings),
+        "413": json_error(413, f"A body over {settings.max_body_bytes} bytes."),
     }
     return {
         "get": {
@@ -161,16 +178,16 @@ def _activity(settings: Settings) -> JSONObject:
             "description": description
             + " Parameters may also be given in the query string; the body wins.",
             "security": READ_SECURITY,
-            "parameters": [_account_id()],
-            "requestBody": {"required": True, "content": _json(_ref("ActivityQuery"))},
+            "parameters": [account_id_parameter()],
+            "requestBody": {"required": True, "content": json_content(ref("ActivityQuery"))},
             "responses": post_responses,
         },
     }
 
 
-def _agent_state(settings: Settings) -> JSONObject:
+def agent_state_path_item(settings: Settings) -> JSONObject:
     retention_min = settings.retention_ms // MINUTE_MS
-    values = _query_values(settings)
+    values = query_values(settings)
     return {
         "get": {
             "operationId": "getAgentState",
@@ -180,50 +197,35 @@ def _agent_state(settings: Settings) -> JSONObject:
             "leaves it.",
             "security": READ_SECURITY,
             "parameters": [
-                _account_id(),
-                {
-                    "name": "agentIds",
-                    "in": "query",
-                    "required": True,
-                    "description": "`all` (any case), or a comma-separated list of agent ids "
-                    f"(1 to {MAX_AGENT_ID}; spaces around items allowed; duplicates ignored; "
-                    f"at most {settings.max_agent_ids} distinct ids, else 400).",
-                    "schema": values["agentIds"][0],
-                },
-                {
-                    "name": "to",
-                    "in": "query",
-                    "required": False,
-                    "description": "The instant `asOf`, epoch ms (default: now). Not in the "
+                account_id_parameter(),
+                parameter(
+                    "query",
+                    "agentIds",
+                    _agent_ids(settings),
+                    values["agentIds"][0],
+                ),
+                parameter(
+                    "query",
+                    "to",
+                    "The instant `asOf`, epoch ms (default: now). Not in the "
                     f"future and at most {retention_min} minutes (the retention) back, else "
                     "400; blank means absent.",
-                    "schema": {"anyOf": values["to"]},
-                },
+                    {"anyOf": values["to"]},
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": {
                     "description": "The agents' state at `asOf`.",
-                    "content": _json(_ref("AgentStates")),
+                    "content": json_content(ref("AgentStates")),
                 },
-                "400": _error(
-                    400, "A parameter breaks a rule; all problems are listed.", "QueryError"
-                ),
-                **_read_auth_errors(),
-                "404": _error(404, "Malformed account id."),
-                "429": _retry_after(
-                    _error(
-                        429,
-                        f"More than {settings.max_concurrent_queries} queries of the account "
-                        f"in progress, or more than {settings.query_rate_per_second} a second.",
-                    )
-                ),
-                "503": _store_unavailable(),
+                **_query_refusals(settings),
             },
         }
     }
 
 
-def _discovery() -> JSONObject:
+def discovery_path_item() -> JSONObject:
     return {
         "get": {
             "operationId": "discoverBaseUri",
@@ -232,30 +234,29 @@ def _discovery() -> JSONObject:
             "else the request's `Host`.",
             "security": [],
             "parameters": [
-                _account_id(),
-                {
-                    "name": "serviceName",
-                    "in": "path",
-                    "required": True,
-                    "description": "`leDataReporting` (Agent Activity), "
+                account_id_parameter(),
+                parameter(
+                    "path",
+                    "serviceName",
+                    "`leDataReporting` (Agent Activity), "
                     "`accountConfigReadOnly` and `accountConfigReadWrite` (status reasons) "
                     "are served; other names are 404.",
-                    "schema": {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
-                },
-                {
-                    "name": "version",
-                    "in": "query",
-                    "required": False,
-                    "description": "Accepted and ignored (clients send `1.0`).",
-                    "schema": {"type": "string"},
-                },
+                    {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
+                ),
+                parameter(
+                    "query",
+                    "version",
+                    "Accepted and ignored (clients send `1.0`).",
+                    {"type": "string"},
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": {
                     "description": "The service's base URI.",
-                    "content": _json(_ref("Discovery")),
+                    "content": json_content(ref("Discovery")),
                 },
-                "404": _error(404, "Malformed account id or unknown service name."),
+                "404": json_error(404, "Malformed account id or unknown service name."),
             },
         }
     }

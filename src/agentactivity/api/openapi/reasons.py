@@ -5,19 +5,20 @@ from __future__ import annotations
 from agentactivity.api.openapi.common import (
     SECURITY,
     JSONObject,
-    _account_id,
-    _body_timeout,
-    _error,
-    _json,
-    _ref,
-    _store_unavailable,
+    account_id_parameter,
+    body_timeout,
+    closed_object,
+    json_content,
+    json_error,
+    parameter,
+    ref,
+    store_unavailable,
 )
+from agentactivity.api.paths import REASON_PATH, REASONS_PATH
 from agentactivity.api.reasons import (
     IF_MATCH_PATTERN,
     MAX_ITEMS_PER_REQUEST,
     OVERRIDE_HEADER,
-    REASON_PATH,
-    REASONS_PATH,
     REVISION_HEADER,
 )
 from agentactivity.reasons import MAX_ORDER, MAX_REASON_ID, MAX_TEXT_CHARS, STATES, TEXT_PATTERN
@@ -33,52 +34,55 @@ _REVISION_HEADER: JSONObject = {
 
 
 def _if_match(required: bool) -> JSONObject:
-    return {
-        "name": "If-Match",
-        "in": "header",
-        "required": required,
-        "description": f"The revision the change is based on (the `{REVISION_HEADER}` the "
+    return parameter(
+        "header",
+        "If-Match",
+        f"The revision the change is based on (the `{REVISION_HEADER}` the "
         'client last read), as a number or an entity tag (`"7"`, `W/"7"`). Another '
         "revision is refused with 412"
         + ("; without the header, 428." if required else "; without it, no check."),
-        "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
-    }
+        {"type": "string", "pattern": IF_MATCH_PATTERN},
+        required=required,
+    )
 
 
 def _reason_id() -> JSONObject:
-    return {
-        "name": "statusReasonId",
-        "in": "path",
-        "required": True,
-        "description": "The item's id (anything else is 404).",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
-    }
+    return parameter(
+        "path",
+        "statusReasonId",
+        "The item's id (anything else is 404).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
+    )
 
 
 def _ok(description: str, schema: JSONObject) -> JSONObject:
-    return {"description": description, "content": _json(schema), "headers": _REVISION_HEADER}
+    return {
+        "description": description,
+        "content": json_content(schema),
+        "headers": _REVISION_HEADER,
+    }
 
 
 def _refusals(settings: Settings, *statuses: int) -> JSONObject:
     known = {
-        400: _error(
+        400: json_error(
             400, "Not JSON, or a field breaks a rule (named; all in `details`).", "FieldError"
         ),
-        401: _error(401, "Missing or bad OAuth 1.0a signature."),
-        403: _error(403, "Credentials of another account, or without `admin` scope."),
-        404: _error(404, "Malformed account id, or no status reason of that id."),
-        408: _body_timeout(settings),
-        409: _error(409, "Another item not deleted has that text (ignoring case)."),
-        412: _error(412, "If-Match is not the current revision (given in the message)."),
-        413: _error(
+        401: json_error(401, "Missing or bad OAuth 1.0a signature."),
+        403: json_error(403, "Credentials of another account, or without `admin` scope."),
+        404: json_error(404, "Malformed account id, or no status reason of that id."),
+        408: body_timeout(settings),
+        409: json_error(409, "Another item not deleted has that text (ignoring case)."),
+        412: json_error(412, "If-Match is not the current revision (given in the message)."),
+        413: json_error(
             413,
             f"More than {MAX_ITEMS_PER_REQUEST} items, or a body over "
             f"{settings.max_body_bytes} bytes.",
         ),
-        428: _error(428, "No If-Match header."),
+        428: json_error(428, "No If-Match header."),
     }
     responses = {str(status): known[status] for status in statuses}
-    responses["503"] = _store_unavailable()
+    responses["503"] = store_unavailable()
     return responses
 
 
@@ -92,29 +96,29 @@ def _collection(settings: Settings) -> JSONObject:
             "security": SECURITY,
             "tags": ["status reasons"],
             "parameters": [
-                _account_id(),
-                {
-                    "name": "include_deleted",
-                    "in": "query",
-                    "required": False,
-                    "description": "List deleted items too (default false).",
-                    "schema": {
+                account_id_parameter(),
+                parameter(
+                    "query",
+                    "include_deleted",
+                    "List deleted items too (default false).",
+                    {
                         "type": "string",
                         "pattern": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]|)$",
                     },
-                },
-                {
-                    "name": "v",
-                    "in": "query",
-                    "required": False,
-                    "description": "Accepted and ignored (clients send `2.0`).",
-                    "schema": {"type": "string"},
-                },
+                    required=False,
+                ),
+                parameter(
+                    "query",
+                    "v",
+                    "Accepted and ignored (clients send `2.0`).",
+                    {"type": "string"},
+                    required=False,
+                ),
             ],
             "responses": {
-                "200": _ok("The items.", {"type": "array", "items": _ref("StatusReason")}),
+                "200": _ok("The items.", {"type": "array", "items": ref("StatusReason")}),
                 **_refusals(settings, 400, 401, 404),
-                "403": _error(403, "Credentials of another account, or without `read` scope."),
+                "403": json_error(403, "Credentials of another account, or without `read` scope."),
             },
         },
         "post": {
@@ -124,17 +128,17 @@ def _collection(settings: Settings) -> JSONObject:
             "for an object, an array for an array, with the new ids.",
             "security": SECURITY,
             "tags": ["status reasons"],
-            "parameters": [_account_id(), _if_match(required=False)],
+            "parameters": [account_id_parameter(), _if_match(required=False)],
             "requestBody": {
                 "required": True,
-                "content": _json(
+                "content": json_content(
                     {
                         "oneOf": [
-                            _ref("NewStatusReason"),
+                            ref("NewStatusReason"),
                             {
                                 "type": "array",
                                 "maxItems": MAX_ITEMS_PER_REQUEST,
-                                "items": _ref("NewStatusReason"),
+                                "items": ref("NewStatusReason"),
                             },
                         ]
                     }
@@ -145,8 +149,8 @@ def _collection(settings: Settings) -> JSONObject:
                     "The created item(s).",
                     {
                         "oneOf": [
-                            _ref("StatusReason"),
-                            {"type": "array", "items": _ref("StatusReason")},
+                            ref("StatusReason"),
+                            {"type": "array", "items": ref("StatusReason")},
                         ]
                     },
                 ),
@@ -157,17 +161,16 @@ def _collection(settings: Settings) -> JSONObject:
 
 
 def _update(settings: Settings, operation_id: str, summary: str, override: bool) -> JSONObject:
-    parameters = [_account_id(), _reason_id(), _if_match(required=True)]
+    parameters = [account_id_parameter(), _reason_id(), _if_match(required=True)]
     if override:
         parameters.append(
-            {
-                "name": OVERRIDE_HEADER,
-                "in": "header",
-                "required": True,
-                "description": "`PUT` (any case): this POST is a PUT (for clients that "
+            parameter(
+                "header",
+                OVERRIDE_HEADER,
+                "`PUT` (any case): this POST is a PUT (for clients that "
                 "cannot send PUT). Missing or another value is 400.",
-                "schema": {"type": "string", "pattern": "^[Pp][Uu][Tt]$"},
-            }
+                {"type": "string", "pattern": "^[Pp][Uu][Tt]$"},
+            )
         )
     return {
         "operationId": operation_id,
@@ -179,9 +182,9 @@ def _update(settings: Settings, operation_id: str, summary: str, override: bool)
         "security": SECURITY,
         "tags": ["status reasons"],
         "parameters": parameters,
-        "requestBody": {"required": True, "content": _json(_ref("StatusReasonUpdate"))},
+        "requestBody": {"required": True, "content": json_content(ref("StatusReasonUpdate"))},
         "responses": {
-            "200": _ok("The item as it now is.", _ref("StatusReason")),
+            "200": _ok("The item as it now is.", ref("StatusReason")),
             **_refusals(settings, 400, 401, 403, 404, 408, 409, 412, 413, 428),
         },
     }
@@ -204,9 +207,9 @@ def _item(settings: Settings) -> JSONObject:
             "deleted item changes nothing.",
             "security": SECURITY,
             "tags": ["status reasons"],
-            "parameters": [_account_id(), _reason_id(), _if_match(required=True)],
+            "parameters": [account_id_parameter(), _reason_id(), _if_match(required=True)],
             "responses": {
-                "200": _ok("The item, deleted.", _ref("StatusReason")),
+                "200": _ok("The item, deleted.", ref("StatusReason")),
                 **_refusals(settings, 400, 401, 403, 404, 412, 428),
             },
         },
@@ -234,27 +237,23 @@ def reason_schemas() -> JSONObject:
         "order": {**order, "description": "Display order; null or absent: none."},
     }
     return {
-        "FieldProblem": {
-            "type": "object",
-            "required": ["field", "message"],
-            "additionalProperties": False,
-            "properties": {
+        "FieldProblem": closed_object(
+            ["field", "message"],
+            {
                 "field": {"type": "string", "description": "Such as `items[2].text`."},
                 "message": {"type": "string", "minLength": 1},
             },
-        },
+        ),
         "FieldError": {
             "description": "A refused request: `details`, when present, lists each field at fault.",
             "allOf": [
-                _ref("Error"),
-                {"properties": {"details": {"type": "array", "items": _ref("FieldProblem")}}},
+                ref("Error"),
+                {"properties": {"details": {"type": "array", "items": ref("FieldProblem")}}},
             ],
         },
-        "StatusReason": {
-            "type": "object",
-            "required": ["id", "text", "state", "enabled", "deleted"],
-            "additionalProperties": False,
-            "properties": {
+        "StatusReason": closed_object(
+            ["id", "text", "state", "enabled", "deleted"],
+            {
                 "id": {"type": "integer", "minimum": 1, "maximum": MAX_REASON_ID},
                 "text": {"type": "string"},
                 "state": {"const": "Away"},
@@ -262,7 +261,7 @@ def reason_schemas() -> JSONObject:
                 "deleted": {"type": "boolean"},
                 "order": {"type": "integer", "minimum": 0, "maximum": MAX_ORDER},
             },
-        },
+        ),
         "NewStatusReason": {
             "type": "object",
             "description": "Unknown fields are ignored.",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
-    _AGENT_ID_ITEM,
-    _NULL,
-    DISCOVERABLE_SERVICES,
+    AGENT_ID_ITEM,
+    NULL,
     JSONObject,
-    _query_values,
-    _ref,
+    closed_object,
     integer_range_pattern,
+    query_values,
+    ref,
 )
+from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.events import (
     EVENT_TYPES,
     FUTURE_TOLERANCE_MS,
@@ -24,41 +25,34 @@ from agentactivity.events import (
 from agentactivity.settings import Settings
 
 
-def _schemas(settings: Settings) -> JSONObject:
+def activity_schemas(settings: Settings) -> JSONObject:
     names = settings.state_names
-    figures = {
-        "type": "object",
-        "description": "Whole seconds, each rounded down on its own.",
-        "required": ["total", "chatting", "notChatting", "chattingInMaxConcurrency"],
-        "additionalProperties": False,
-        "properties": {
+    figures = closed_object(
+        ["total", "chatting", "notChatting", "chattingInMaxConcurrency"],
+        {
             "total": {"type": "integer", "minimum": 0},
             "chatting": {"type": "integer", "minimum": 0},
             "notChatting": {"type": "integer", "minimum": 0},
             "chattingInMaxConcurrency": {"type": "integer", "minimum": 0},
         },
-    }
+        description="Whole seconds, each rounded down on its own.",
+    )
 
     def entry(state_id: int, name: str, reasons: bool = False) -> JSONObject:
         properties: JSONObject = {
             "id": {"const": state_id},
             "name": {"const": name},
-            "value": _ref("Figures"),
+            "value": ref("Figures"),
         }
         required = ["id", "name", "value"]
         if reasons:
             properties["reasons"] = {
                 "type": "array",
                 "description": "Per Away reason: by total descending, then by id.",
-                "items": _ref("ReasonFigures"),
+                "items": ref("ReasonFigures"),
             }
             required.insert(0, "reasons")
-        return {
-            "type": "object",
-            "required": required,
-            "additionalProperties": False,
-            "properties": properties,
-        }
+        return closed_object(required, properties)
 
     agent_id_number = {"type": "integer", "minimum": 1, "maximum": MAX_AGENT_ID}
     common = {
@@ -83,7 +77,7 @@ def _schemas(settings: Settings) -> JSONObject:
         "eventId": {
             "description": "The idempotency key within the account; derived from the "
             "content when absent.",
-            "oneOf": [{"type": "string", "minLength": 1, "maxLength": MAX_EVENT_ID_LEN}, _NULL],
+            "oneOf": [{"type": "string", "minLength": 1, "maxLength": MAX_EVENT_ID_LEN}, NULL],
         },
     }
     absent = {"type": "null", "description": "Belongs to another event type: absent or null."}
@@ -110,52 +104,43 @@ def _schemas(settings: Settings) -> JSONObject:
     chat_id = {"type": "string", "minLength": 1, "maxLength": MAX_CHAT_ID_LEN}
     not_away = [s for s in STATES if s != "AWAY"]
 
-    agents_metrics = {
-        "type": "object",
-        "required": ["metricsPerAgent", "metricsTotals"],
-        "additionalProperties": False,
-        "properties": {
+    agents_metrics = closed_object(
+        ["metricsPerAgent", "metricsTotals"],
+        {
             "metricsPerAgent": {
                 "type": "object",
                 "description": "Agents logged in during the scope, by id in ascending order.",
                 "propertyNames": {"pattern": f"^{integer_range_pattern(1, MAX_AGENT_ID)}$"},
-                "additionalProperties": _ref("StateEntries"),
+                "additionalProperties": ref("StateEntries"),
             },
             "metricsTotals": {
                 "description": "Empty unless `totals=true`; then the sum over the agents listed.",
-                "oneOf": [{"type": "array", "maxItems": 0}, _ref("StateEntries")],
+                "oneOf": [{"type": "array", "maxItems": 0}, ref("StateEntries")],
             },
         },
-    }
-    activity = {
-        "type": "object",
-        "required": ["agentsMetrics"],
-        "additionalProperties": False,
-        "properties": {
+    )
+    activity = closed_object(
+        ["agentsMetrics"],
+        {
             "metricsByIntervals": {
                 "type": "array",
                 "description": "Only with `interval`: newest first; `timestamp` is the "
                 "unclipped end of the interval (epoch ms, a whole minute).",
-                "items": {
-                    "type": "object",
-                    "required": ["timestamp", "metricsData"],
-                    "additionalProperties": False,
-                    "properties": {
+                "items": closed_object(
+                    ["timestamp", "metricsData"],
+                    {
                         "timestamp": {"type": "integer", "multipleOf": 60_000},
-                        "metricsData": {
-                            "type": "object",
-                            "required": ["agentsMetrics"],
-                            "additionalProperties": False,
-                            "properties": {"agentsMetrics": _ref("AgentsMetrics")},
-                        },
+                        "metricsData": closed_object(
+                            ["agentsMetrics"], {"agentsMetrics": ref("AgentsMetrics")}
+                        ),
                     },
-                },
+                ),
             },
-            "agentsMetrics": _ref("AgentsMetrics"),
+            "agentsMetrics": ref("AgentsMetrics"),
         },
-    }
+    )
 
-    values = _query_values(settings)
+    values = query_values(settings)
     optional = {"interval", "to", "totals"}
     query_body = {
         "type": "object",
@@ -164,7 +149,7 @@ def _schemas(settings: Settings) -> JSONObject:
         "required": sorted(set(values) - optional),
         "properties": {
             **{
-                name: {"anyOf": [*options, *([_NULL] if name in optional else [])]}
+                name: {"anyOf": [*options, *([NULL] if name in optional else [])]}
                 for name, options in values.items()
             },
             "agentIds": {
@@ -177,24 +162,22 @@ def _schemas(settings: Settings) -> JSONObject:
                         "items": {
                             "anyOf": [
                                 agent_id_number,
-                                {"type": "string", "pattern": f"^{_AGENT_ID_ITEM}$"},
+                                {"type": "string", "pattern": f"^{AGENT_ID_ITEM}$"},
                             ]
                         },
                     },
                 ],
             },
             "totals": {
-                "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], _NULL]
+                "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], NULL]
             },
         },
     }
 
     return {
-        "Error": {
-            "type": "object",
-            "required": ["status", "error", "message"],
-            "additionalProperties": False,
-            "properties": {
+        "Error": closed_object(
+            ["status", "error", "message"],
+            {
                 "status": {"type": "integer", "minimum": 400, "maximum": 599},
                 "error": {"type": "string", "description": "The HTTP reason phrase."},
                 "message": {
@@ -206,15 +189,15 @@ def _schemas(settings: Settings) -> JSONObject:
                     "type": "array",
                     "minItems": 1,
                     "items": {
-                        "oneOf": [{"type": "string"}, _ref("EventProblem"), _ref("FieldProblem")]
+                        "oneOf": [{"type": "string"}, ref("EventProblem"), ref("FieldProblem")]
                     },
                 },
             },
-        },
+        ),
         "QueryError": {
             "description": "A refused query: `details` lists every problem when there are several.",
             "allOf": [
-                _ref("Error"),
+                ref("Error"),
                 {
                     "properties": {
                         "details": {"type": "array", "minItems": 2, "items": {"type": "string"}}
@@ -226,19 +209,17 @@ def _schemas(settings: Settings) -> JSONObject:
             "description": "A refused batch (nothing stored). When events are invalid, "
             "`details` lists each with its index in the batch and the first rule it breaks.",
             "allOf": [
-                _ref("Error"),
-                {"properties": {"details": {"type": "array", "items": _ref("EventProblem")}}},
+                ref("Error"),
+                {"properties": {"details": {"type": "array", "items": ref("EventProblem")}}},
             ],
         },
-        "EventProblem": {
-            "type": "object",
-            "required": ["index", "message"],
-            "additionalProperties": False,
-            "properties": {
+        "EventProblem": closed_object(
+            ["index", "message"],
+            {
                 "index": {"type": "integer", "minimum": 0},
                 "message": {"type": "string", "minLength": 1},
             },
-        },
+        ),
         "Event": {
             "description": "One timestamped fact about one agent.",
             "oneOf": [
@@ -252,7 +233,7 @@ def _schemas(settings: Settings) -> JSONObject:
                 event(
                     "AwayEvent",
                     ["state"],
-                    {"state": {"const": "AWAY"}, "reasonId": {"oneOf": [reason_id, _NULL]}},
+                    {"state": {"const": "AWAY"}, "reasonId": {"oneOf": [reason_id, NULL]}},
                     ["chatId", "maxChats"],
                     ["state"],
                 ),
@@ -283,24 +264,19 @@ def _schemas(settings: Settings) -> JSONObject:
             "type": "array",
             "maxItems": settings.max_batch_events,
             "description": f"At most {settings.max_batch_events} events (more is 413).",
-            "items": _ref("Event"),
+            "items": ref("Event"),
         },
-        "IngestResult": {
-            "type": "object",
-            "required": ["accepted", "duplicates"],
-            "additionalProperties": False,
-            "properties": {
+        "IngestResult": closed_object(
+            ["accepted", "duplicates"],
+            {
                 "accepted": {"type": "integer", "minimum": 0},
                 "duplicates": {"type": "integer", "minimum": 0},
             },
-        },
+        ),
         "Figures": figures,
-        "ReasonFigures": {
-            "type": "object",
-            "required": ["id", "value"],
-            "additionalProperties": False,
-            "properties": {"id": {"type": "string"}, "value": _ref("Figures")},
-        },
+        "ReasonFigures": closed_object(
+            ["id", "value"], {"id": {"type": "string"}, "value": ref("Figures")}
+        ),
         "StateEntries": {
             "type": "array",
             "description": "Online, Back soon, Away (with reasons) and Logged in, in this "
@@ -316,43 +292,32 @@ def _schemas(settings: Settings) -> JSONObject:
         },
         "AgentsMetrics": agents_metrics,
         "Activity": activity,
-        "ActivityV2": {
-            "type": "object",
-            "description": "The `v=2` envelope.",
-            "required": ["meta", "body"],
-            "additionalProperties": False,
-            "properties": {
-                "meta": {
-                    "type": "object",
-                    "required": ["responseCode"],
-                    "additionalProperties": False,
-                    "properties": {"responseCode": {"const": 200}},
-                },
-                "body": _ref("Activity"),
+        "ActivityV2": closed_object(
+            ["meta", "body"],
+            {
+                "meta": closed_object(["responseCode"], {"responseCode": {"const": 200}}),
+                "body": ref("Activity"),
             },
-        },
+            description="The `v=2` envelope.",
+        ),
         "ActivityQuery": query_body,
-        "Discovery": {
-            "type": "object",
-            "required": ["service", "account", "baseURI"],
-            "additionalProperties": False,
-            "properties": {
+        "Discovery": closed_object(
+            ["service", "account", "baseURI"],
+            {
                 "service": {"enum": list(DISCOVERABLE_SERVICES)},
                 "account": {"type": "string"},
                 "baseURI": {"type": "string", "description": "host[:port]"},
             },
-        },
+        ),
     }
 
 
-def _state_schemas() -> JSONObject:
+def state_schemas() -> JSONObject:
     ms = {"type": "integer", "description": "Epoch milliseconds."}
     nullable_ms = {"type": ["integer", "null"], "description": "Epoch milliseconds, or null."}
     return {
-        "AgentState": {
-            "type": "object",
-            "description": "An agent's situation after every event with `time <= asOf`.",
-            "required": [
+        "AgentState": closed_object(
+            [
                 "state",
                 "reasonId",
                 "reasonName",
@@ -362,8 +327,7 @@ def _state_schemas() -> JSONObject:
                 "maxChats",
                 "atMaxConcurrency",
             ],
-            "additionalProperties": False,
-            "properties": {
+            {
                 "state": {"enum": list(STATES)},
                 "reasonId": {
                     "type": ["string", "null"],
@@ -392,19 +356,18 @@ def _state_schemas() -> JSONObject:
                 },
                 "atMaxConcurrency": {"type": "boolean"},
             },
-        },
-        "AgentStates": {
-            "type": "object",
-            "required": ["asOf", "agents"],
-            "additionalProperties": False,
-            "properties": {
+            description="An agent's situation after every event with `time <= asOf`.",
+        ),
+        "AgentStates": closed_object(
+            ["asOf", "agents"],
+            {
                 "asOf": ms,
                 "agents": {
                     "type": "object",
                     "description": "By agent id, in ascending numeric order.",
                     "propertyNames": {"pattern": "^[1-9][0-9]{0,18}$"},
-                    "additionalProperties": _ref("AgentState"),
+                    "additionalProperties": ref("AgentState"),
                 },
             },
-        },
+        ),
     }

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
-    _BLANK,
-    _WS,
+    BLANK,
     READ_SECURITY,
+    WS,
     JSONObject,
-    _account_id,
-    _error,
-    _query_values,
-    _read_auth_errors,
-    _retry_after,
+    account_id_parameter,
+    json_error,
+    parameter,
+    query_values,
+    read_auth_errors,
+    retry_after,
 )
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
-STREAM_PATH = "/api/account/{accountId}/agents/state/stream"
-_SEQUENCE_TEXT = {"type": "string", "pattern": f"^{_WS}*[0-9]{{1,19}}{_WS}*$"}
+_SEQUENCE_TEXT = {"type": "string", "pattern": f"^{WS}*[0-9]{{1,19}}{WS}*$"}
 
 
-def _agent_state_stream(settings: Settings) -> JSONObject:
-    values = _query_values(settings)
+def stream_path_item(settings: Settings) -> JSONObject:
+    values = query_values(settings)
     return {
         "get": {
             "operationId": "streamAgentState",
@@ -37,53 +37,53 @@ def _agent_state_stream(settings: Settings) -> JSONObject:
             "down. See docs/api.md, Live stream.",
             "security": READ_SECURITY,
             "parameters": [
-                _account_id(),
-                {
-                    "name": "agentIds",
-                    "in": "query",
-                    "required": False,
-                    "description": "`all` (default; any case) or a comma-separated list of "
+                account_id_parameter(),
+                parameter(
+                    "query",
+                    "agentIds",
+                    "`all` (default; any case) or a comma-separated list of "
                     f"agent ids (1 to {MAX_AGENT_ID}; at most {settings.max_agent_ids} "
                     "distinct ids, else 400): only these agents' changes are sent.",
-                    "schema": {"anyOf": [*values["agentIds"], _BLANK]},
-                },
-                {
-                    "name": "lastEventId",
-                    "in": "query",
-                    "required": False,
-                    "description": "Resume after this event sequence, for clients that "
+                    {"anyOf": [*values["agentIds"], BLANK]},
+                    required=False,
+                ),
+                parameter(
+                    "query",
+                    "lastEventId",
+                    "Resume after this event sequence, for clients that "
                     "cannot set `Last-Event-ID` (the header wins when both are given). "
                     "At most 2^63-1, else 400. Older than the changes kept, or ahead of "
                     "the account's last sequence: the stream starts with a snapshot.",
-                    "schema": {"anyOf": [_SEQUENCE_TEXT, _BLANK]},
-                },
-                {
-                    "name": "Last-Event-ID",
-                    "in": "header",
-                    "required": False,
-                    "description": "The id of the last event received: the stream resumes "
+                    {"anyOf": [_SEQUENCE_TEXT, BLANK]},
+                    required=False,
+                ),
+                parameter(
+                    "header",
+                    "Last-Event-ID",
+                    "The id of the last event received: the stream resumes "
                     "with every change after it (what EventSource sends on reconnecting). "
                     "At most 2^63-1, else 400.",
-                    "schema": _SEQUENCE_TEXT,
-                },
+                    _SEQUENCE_TEXT,
+                    required=False,
+                ),
             ],
             "responses": {
                 "200": {
                     "description": "An endless stream of Server-Sent Events.",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
-                "400": _error(400, "A parameter or `Last-Event-ID` breaks a rule."),
-                **_read_auth_errors(),
-                "404": _error(404, "Malformed account id."),
-                "429": _retry_after(
-                    _error(
+                "400": json_error(400, "A parameter or `Last-Event-ID` breaks a rule."),
+                **read_auth_errors(),
+                "404": json_error(404, "Malformed account id."),
+                "429": retry_after(
+                    json_error(
                         429,
                         f"The account has {settings.max_streams_per_account} streams open "
                         "on this server already.",
                     )
                 ),
-                "503": _retry_after(
-                    _error(503, "The store is unavailable, or the server is shutting down.")
+                "503": retry_after(
+                    json_error(503, "The store is unavailable, or the server is shutting down.")
                 ),
             },
         }

@@ -1,0 +1,121 @@
+"""The front door of every API handler: what each request goes through before and after
+its own work.
+
+- `account_in_path`: the account id of the path, checked (a malformed one is a 404);
+- `Authenticator`: who is asking (OAuth 1.0a, or a dashboard link's token) and whether
+  they may (the account, the scope); `still_authorized` for a stream left open;
+- `json_response` / `encoded_json_response` / `error_response`: answers as JSON;
+- `Handlers`: the base of every handler class: the service, the one Authenticator, and
+  the request body read within the settings' limits.
+
+The handler modules (activity.py, reasons.py, stream.py) build on these and on the
+service; none of them imports another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from agentactivity.accounts import ACCOUNT_ID
+from agentactivity.api.auth import AuthError, OAuthVerifier, authorize
+from agentactivity.api.body import read_body
+from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
+from agentactivity.api.errors import ApiError, error_body
+from agentactivity.credentials import Credentials
+from agentactivity.service import ActivityService
+from agentactivity.store import StoreError
+
+JSON_MEDIA_TYPE = "application/json"
+# The scope an operation needs: one name, or a tuple of names any one of which will do.
+Scope = str | tuple[str, ...]
+
+
+def encoded_json_response(
+    data: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """An answer already encoded as JSON (the big ones are encoded in the threadpool,
+    off the event loop)."""
+    return Response(data, status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return encoded_json_response(orjson.dumps(payload), status, headers)
+
+
+def error_response(error: ApiError) -> Response:
+    """The JSON error body (errors.py) of an ApiError, with its status and headers."""
+    return json_response(
+        error_body(error.status, error.message, error.details), error.status, error.headers
+    )
+
+
+def account_in_path(request: Request) -> str:
+    """The `{accountId}` of the path; 404 unless it is an account id (accounts.py)."""
+    account_id: str = request.path_params["accountId"]
+    if not ACCOUNT_ID.fullmatch(account_id):
+        raise ApiError(404, f"no account {account_id!r}: account ids are 1 to 64 letters or digits")
+    return account_id
+
+
+class Authenticator:
+    """The one check of who is asking, shared by every handler: a browser's dashboard
+    token (read-only, one account) if the request carries one, else OAuth 1.0a; then
+    whether those credentials may act on the account with the scope. Refusals are
+    ApiError 401/403 with a message that says what to do; a store fault propagates
+    (answered 503)."""
+
+    def __init__(self, oauth: OAuthVerifier, dashboard_tokens: DashboardTokenVerifier) -> None:
+        self.oauth = oauth
+        self.dashboard_tokens = dashboard_tokens
+
+    def authenticate(
+        self, request: Request, body: bytes, account_id: str, scope: Scope
+    ) -> Credentials:
+        """The caller's credentials. `body`: the request's, as read (a form body is part
+        of the OAuth signature); blocking (the store, the nonces): call it off the loop."""
+        try:
+            token = token_in_request(request.headers, request.query_params.multi_items())
+            if token is not None:
+                return self.dashboard_tokens.authenticate(token, account_id, scope)
+            credentials = self.oauth.authenticate(
+                request.method, str(request.url), request.headers, body or None
+            )
+            authorize(credentials, account_id, scope)
+        except AuthError as exc:
+            raise ApiError(exc.status, exc.message) from exc
+        return credentials
+
+    def still_authorized(self, request: Request, account_id: str) -> bool:
+        """For a long request (a stream) authenticated at its start: is its dashboard
+        token still good (not revoked, not expired)? OAuth 1.0a requests stay good (their
+        nonce is spent: they cannot be verified twice)."""
+        try:
+            token = token_in_request(request.headers, request.query_params.multi_items())
+            if token is not None:
+                self.dashboard_tokens.authenticate(token, account_id, "read")
+        except AuthError:
+            return False
+        except StoreError:
+            return True  # cannot tell now: the next check decides (a blip must not cut)
+        return True
+
+
+class Handlers:
+    """The base of the handler classes: the service they answer from and the app's one
+    Authenticator (create_app makes it), so that every API route checks callers alike."""
+
+    def __init__(self, service: ActivityService, auth: Authenticator) -> None:
+        self.service = service
+        self.auth = auth
+
+    async def body(self, request: Request) -> bytes:
+        """The whole body: 413 past `max_body_bytes`, 408 after `body_timeout_seconds`."""
+        settings = self.service.settings
+        return await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)

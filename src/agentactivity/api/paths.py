@@ -1,0 +1,22 @@
+"""Every path the HTTP API serves, written once: the routes (app.py) and the OpenAPI
+document (openapi/) both read them here, so a path cannot differ between what is served
+and what is documented. The dashboard's paths are its own (dashboard/page.py)."""
+
+from __future__ import annotations
+
+# Agent Activity (the vendor's paths), ingest, agent state and its live stream.
+EVENTS_PATH = "/api/account/{accountId}/events"
+ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
+STATE_PATH = "/api/account/{accountId}/agents/state"
+STREAM_PATH = STATE_PATH + "/stream"
+# Domain discovery, and the values its {serviceName} may take (others: 404).
+DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
+DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
+# The status reasons (the vendor's Agent Status Reason API).
+REASONS_PATH = "/api/account/{accountId}/configuration/le-agents/status-reasons"
+REASON_PATH = REASONS_PATH + "/{statusReasonId}"
+# Without authentication: the OpenAPI document and the operational endpoints.
+OPENAPI_PATH = "/openapi.json"
+HEALTHZ_PATH = "/healthz"
+READYZ_PATH = "/readyz"
+METRICS_PATH = "/metrics"
