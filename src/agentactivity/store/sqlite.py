@@ -8,6 +8,7 @@ foreign file, a lock held by another process) is said here.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -155,6 +156,12 @@ def _check_path(path: str) -> None:
     check_header(path)
 
 
+@functools.cache
+def _insert(table: str, columns: str) -> str:
+    marks = ", ".join("?" * (columns.count(",") + 1))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+
+
 class _Statements:
     """`Sql` on the adapter's connection (used under the adapter's lock only)."""
 
@@ -167,8 +174,7 @@ class _Statements:
         return self._db.execute(sql, params).fetchall()
 
     def insert_many(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
-        marks = ", ".join("?" * (columns.count(",") + 1))
-        self._db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        self._db.executemany(_insert(table, columns), rows)
 
     def where_in(
         self, sql: str, params: Sequence[Any], column: str, values: Sequence[Any]
@@ -232,42 +238,50 @@ class SQLiteAdapter:
                     "--db at the right file, or at a new one"
                 )
 
-    @contextmanager
-    def _errors(self, undone: str | None) -> Iterator[None]:
-        """SQLite's locks as StoreBusyError, a damaged file as StoreError."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
-                done = f"{undone}, retry" if undone else "retry"
-                raise StoreBusyError(
-                    f"the database is locked by another process (waited "
-                    f"{self.busy_timeout_s:g} s); {done} in a moment"
-                ) from exc
-            # Damage inside the file shows only when its pages are read.
-            if _is_damaged(exc):
-                raise damaged(self.path, exc) from exc
-            raise
+    def _store_error(self, exc: sqlite3.DatabaseError, undone: str | None) -> StoreError | None:
+        """SQLite's locks as StoreBusyError, a damaged file as StoreError; None: neither
+        (a refused row, ...), raised as it is."""
+        if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+            done = f"{undone}, retry" if undone else "retry"
+            return StoreBusyError(
+                f"the database is locked by another process (waited "
+                f"{self.busy_timeout_s:g} s); {done} in a moment"
+            )
+        # Damage inside the file shows only when its pages are read.
+        return damaged(self.path, exc) if _is_damaged(exc) else None
 
     @contextmanager
     def transaction(self, undone: str = NOTHING_CHANGED) -> Iterator[_Statements]:
         # BEGIN IMMEDIATE takes the database's write lock: other writers, in this
-        # process (the lock) or another, wait until COMMIT.
-        with self._lock, self._errors(undone):
+        # process (the lock) or another, wait until COMMIT. (One generator, not two
+        # nested context managers: this is every batch's path.)
+        with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._sql
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._sql
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                error = self._store_error(exc, undone)
+                if error is None:
+                    raise
+                raise error from exc
 
     @contextmanager
     def read(self) -> Iterator[_Statements]:
-        with self._lock, self._errors(None):
-            yield self._sql
+        with self._lock:
+            try:
+                yield self._sql
+            except sqlite3.DatabaseError as exc:
+                error = self._store_error(exc, None)
+                if error is None:
+                    raise
+                raise error from exc
 
     def migration(self) -> AbstractContextManager[_Statements]:
         return self.transaction()  # BEGIN IMMEDIATE: one process at a time
