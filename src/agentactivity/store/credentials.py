@@ -13,6 +13,8 @@ from agentactivity.store.event_log import ensure_account
 
 
 class CredentialTable:
+    """Every account's API keys."""
+
     def __init__(self, adapter: Adapter) -> None:
         self._adapter = adapter
 

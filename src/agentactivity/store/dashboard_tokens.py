@@ -27,6 +27,8 @@ def _one(sql: Sql, account_id: str, token_id: str) -> DashboardToken | None:
 
 
 class DashboardTokens:
+    """Every account's dashboard secret and links."""
+
     def __init__(self, adapter: Adapter) -> None:
         self._adapter = adapter
 
