@@ -200,7 +200,13 @@ def test_accounts_are_kept_apart(any_store: Store) -> None:
     any_store.add_credentials(for_b)
     assert any_store.credentials_for_token(for_a.access_token) == for_a
     assert any_store.credentials_for_token(for_b.access_token) == for_b
-    assert any_store.prune("b", 10**15) >= 0
+    # b's agent 1 logs out too, before the boundary with nothing after it: both its events
+    # may go. Agent 7 (online, a chat open, a limit) and BIG_AGENT (away) keep all theirs
+    # (retention.events_to_keep).
+    any_store.append("b", [Event("state", 1, 2, "b-off", "OFFLINE")])
+    assert any_store.prune("b", 10**15) == 2
+    assert [event.event_id for _seq, event in stored(any_store, "b")] == ["e1", "e2", "e3", "e4"]
+    assert any_store.last_seqs() == {"a": 6, "b": 6}  # pruning never renumbers
     assert stored(any_store, "a") == list(enumerate(a_events, start=1))  # b's prune
 
 
@@ -221,6 +227,8 @@ def test_credentials_round_trip(any_store: Store) -> None:
 
 def test_ensure_account_and_account_ids(any_store: Store) -> None:
     assert any_store.account_ids() == [] and any_store.last_seqs() == {}
+    assert any_store.prune("b", 10**15) == 0  # nothing to prune, and no account made
+    assert any_store.account_ids() == []
     for account in ("b", "a", "b", "c"):
         any_store.ensure_account(account)
     any_store.append("a", sample_events())

@@ -397,7 +397,7 @@ def test_ingest_into_a_locked_database_is_a_503_and_stores_nothing(tmp_path: Pat
     from tests.conftest import OAuth1Auth
 
     path = tmp_path / "busy.db"
-    store = sqlite_store.SQLiteStore(str(path))
+    store = sqlite_store.SQLiteStore(str(path), busy_timeout_s=0.2)  # fail fast, not in 5 s
     credentials = new_credentials("1", ("read", "ingest"))
     store.add_credentials(credentials)
     service = ActivityService(store, Settings(db_url=str(path)))
@@ -406,7 +406,6 @@ def test_ingest_into_a_locked_database_is_a_503_and_stores_nothing(tmp_path: Pat
     now = int(time.time() * 1000)
     batch = [{"type": "state", "agentId": 1, "time": now, "state": "ONLINE"}]
     try:
-        store._db.execute("PRAGMA busy_timeout = 200")  # fail fast instead of after 5 s
         with TestClient(create_app(service)) as client:
             answer = client.post("/api/account/1/events", json=batch, auth=OAuth1Auth(credentials))
             assert answer.status_code == 503, answer.text

@@ -1,5 +1,11 @@
 """Durable storage behind one small interface; SQLite is the embedded default, PostgreSQL
-the shared one (postgresql:// URLs)."""
+the shared one (postgresql:// URLs). Each table's statements are written once
+(event_log, credentials, dashboard_tokens, reasons) over a per-backend adapter
+(adapter.py; sqlite.py and postgres.py hold the backends' own parts).
+
+May import the domain modules only; the service (and the CLI, for keys and transfers)
+import it.
+"""
 
 from agentactivity.store.base import AppendResult, Store, StoreBusyError, StoreError
 from agentactivity.store.sqlite import SQLiteStore

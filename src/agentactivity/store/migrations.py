@@ -152,7 +152,7 @@ POSTGRES_V2 = (
     "WHERE NOT deleted",
 )
 
-# Dashboard links (dashboard/tokens.py, store/dashboard_tokens.py): one signing secret
+# Dashboard links (dashboard_token.py, store/dashboard_tokens.py): one signing secret
 # per account, and each link's token id, expiry and revocation.
 DASHBOARD_TOKENS = (
     """CREATE TABLE dashboard_secrets (

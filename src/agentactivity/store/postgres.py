@@ -1,11 +1,11 @@
-"""The PostgreSQL store: the same log, shared by any number of service processes.
+"""The PostgreSQL backend: the same log, shared by any number of service processes.
 
-Same semantics as the SQLite store, by the same means: a batch is one transaction that
-locks its account's row (`SELECT ... FOR UPDATE`), so concurrent batches of one account
-run one after the other, each numbering its events from the `last_seq` the previous one
-committed. Sequences are therefore gapless and become visible in order, which the
-engine's catch-up by sequence relies on (a reader never sees seq n + 1 without n).
-Batches of different accounts do not wait for each other.
+`PostgresAdapter` is the store's adapter (store/adapter.py) on a pool of connections:
+a transaction is a pooled connection in a transaction, and a row read with
+`SELECT ... FOR UPDATE` (`Sql.lock_clause`) stays locked until it ends, so writers of
+one account (its `accounts` row, its reasons' collection row) run one after the other
+while those of different accounts do not wait for each other. `PostgresStore` connects
+and applies the migrations the database lacks.
 
 Errors: a lock held too long, a serialization failure or deadlock, a lost connection or
 no free connection in time are `StoreBusyError` (retryable: the API answers 503 with
@@ -16,7 +16,7 @@ check.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,21 +25,9 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from agentactivity.clock import now_ms
-from agentactivity.credentials import Credentials, credentials_from_row
-from agentactivity.events import Event
-from agentactivity.retention import prunable
-from agentactivity.store import migrations
-from agentactivity.store.base import (
-    AppendResult,
-    StoreBusyError,
-    StoreError,
-    event_row,
-    number_new_events,
-)
-from agentactivity.store.dashboard_tokens import PostgresDashboardTokens
-from agentactivity.store.migrations import Migration
-from agentactivity.store.reasons_postgres import postgres_reasons
+from agentactivity.store.adapter import NOTHING_CHANGED, Ddl, Row
+from agentactivity.store.base import StoreBusyError, StoreError
+from agentactivity.store.sql_store import SqlStore
 
 # How long to wait to connect, for a free connection of the pool, and for a row lock
 # another transaction holds (e.g. a long batch of the same account) before giving up.
@@ -52,9 +40,6 @@ POOL_MAX_SIZE = 10
 # Serialises schema migrations of every process on the same database.
 MIGRATION_LOCK_KEY = 0x61676163  # "agac"
 
-EVENT_COLUMNS = (
-    "account_id, seq, event_id, agent_id, time, type, state, reason_id, chat_id, max_chats"
-)
 TABLES = ("accounts", "credentials", "events")
 
 
@@ -76,10 +61,40 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-class PostgresStore(PostgresDashboardTokens):
-    def __init__(self, url: str, auto_migrate: bool = True) -> None:
+class _Statements:
+    """`Sql` on one connection of the pool."""
+
+    lock_clause = " FOR UPDATE"
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def __call__(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if not params:  # DDL and constant queries: nothing to translate
+            cursor = self._conn.execute(sql)
+        else:
+            cursor = self._conn.execute(sql.replace("?", "%s"), params)
+        return cursor.fetchall() if cursor.description else []
+
+    def insert_many(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._conn.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def where_in(
+        self, sql: str, params: Sequence[Any], column: str, values: Sequence[Any]
+    ) -> list[Row]:
+        if not values:
+            return []
+        return self(f"{sql} AND {column} = ANY(?)", (*params, list(values)))
+
+
+class PostgresAdapter:
+    """A pool of connections to the database `url` names (checked reachable at once)."""
+
+    def __init__(self, url: str) -> None:
         self.where = describe(url)
-        self.reasons = postgres_reasons(self)
         # One plain connection first: its error says why (no server, no such database,
         # bad password, ...), where a pool would only time out.
         try:
@@ -104,10 +119,6 @@ class PostgresStore(PostgresDashboardTokens):
         )
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-            if auto_migrate:
-                migrations.migrate(self)
-            else:
-                migrations.check(self)
         except PoolTimeout as exc:
             self._pool.close()
             raise StoreError(
@@ -151,18 +162,36 @@ class PostgresStore(PostgresDashboardTokens):
                 "retry in a moment (a retried batch is never stored twice)"
             ) from exc
 
-    # --- migrations -------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, undone: str = NOTHING_CHANGED) -> Iterator[_Statements]:
+        # `undone`: PostgreSQL's busy messages say "nothing was changed" whatever the work.
+        with self._connection() as conn, conn.transaction():
+            yield _Statements(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[_Statements]:
+        with self._connection() as conn:
+            yield _Statements(conn)
+
+    @contextmanager
+    def migration(self) -> Iterator[_Statements]:
+        with self.transaction() as sql:
+            sql("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
+            yield sql
+
+    def ddl(self, migration: Ddl) -> tuple[str, ...]:
+        return migration.postgres
 
     def schema_version(self) -> tuple[int, bool]:
-        with self._connection() as conn:
-            row = conn.execute(
+        with self.read() as sql:
+            ((has_versions, *present),) = sql(
                 "SELECT to_regclass('schema_version') IS NOT NULL, "
                 + ", ".join(f"to_regclass('{table}') IS NOT NULL" for table in TABLES)
-            ).fetchone()
-            assert row is not None
-            if row[0]:
-                return _max_version(conn), False
-        found = [table for table, present in zip(TABLES, row[1:]) if present]
+            )
+            if has_versions:
+                ((version,),) = sql("SELECT MAX(version) FROM schema_version")
+                return int(version or 0), False
+        found = [table for table, there in zip(TABLES, present) if there]
         if found:
             raise StoreError(
                 f"database {self.where} is not an agentactivity database: it has table "
@@ -171,164 +200,12 @@ class PostgresStore(PostgresDashboardTokens):
             )
         return 0, False
 
-    def apply_migration(self, migration: Migration, record_only: bool) -> bool:
-        with self._connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-            conn.execute(migrations.SCHEMA_VERSION_TABLE)
-            version = _max_version(conn)
-            if version > migrations.LATEST:
-                raise migrations.newer_schema(self.where, version)
-            if version >= migration.version:
-                return False
-            if not record_only:
-                for statement in migration.postgres:
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)",
-                (migration.version, migration.description, now_ms()),
-            )
-        return True
-
-    # --- the store interface ------------------------------------------------------------
-
     def close(self) -> None:
         self._pool.close()
 
-    def ensure_account(self, account_id: str) -> None:
-        with self._connection() as conn:
-            _ensure_account(conn, account_id)
 
-    def account_ids(self) -> list[str]:
-        with self._connection() as conn:
-            rows = conn.execute("SELECT account_id FROM accounts ORDER BY account_id")
-            return [row[0] for row in rows]
+class PostgresStore(SqlStore):
+    """The store on the PostgreSQL database a postgresql:// URL names."""
 
-    def last_seq(self, account_id: str) -> int:
-        with self._connection() as conn:
-            row = conn.execute(
-                "SELECT last_seq FROM accounts WHERE account_id = %s", (account_id,)
-            ).fetchone()
-        return row[0] if row else 0
-
-    def last_seqs(self) -> dict[str, int]:
-        with self._connection() as conn:
-            rows = conn.execute("SELECT account_id, last_seq FROM accounts").fetchall()
-        return {account_id: last_seq for account_id, last_seq in rows}
-
-    def add_credentials(self, credentials: Credentials) -> None:
-        with self._connection() as conn, conn.transaction():
-            _ensure_account(conn, credentials.account_id)
-            conn.execute(
-                "INSERT INTO credentials (account_id, access_token, app_key, app_secret, "
-                "access_token_secret, scopes, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    credentials.account_id,
-                    credentials.access_token,
-                    credentials.app_key,
-                    credentials.app_secret,
-                    credentials.access_token_secret,
-                    ",".join(credentials.scopes),
-                    now_ms(),
-                ),
-            )
-
-    def credentials_for_token(self, access_token: str) -> Credentials | None:
-        with self._connection() as conn:
-            row = conn.execute(
-                "SELECT account_id, app_key, app_secret, access_token, access_token_secret, "
-                "scopes FROM credentials WHERE access_token = %s",
-                (access_token,),
-            ).fetchone()
-        if row is None:
-            return None
-        return credentials_from_row(row)
-
-    def append(self, account_id: str, events: list[Event]) -> AppendResult:
-        with self._connection() as conn, conn.transaction():
-            last_seq = _lock_account(conn, account_id)
-            wanted = list({event.event_id for event in events})
-            seen = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT event_id FROM events WHERE account_id = %s AND event_id = ANY(%s)",
-                    (account_id, wanted),
-                )
-            }
-            stored = number_new_events(events, seen, last_seq)
-            rows = [event_row(account_id, seq, event) for seq, event in stored]
-            last_seq += len(rows)
-            if rows:
-                # No other batch of this account can run until we commit (the row lock),
-                # so nothing can take these event ids meanwhile; the unique index stays
-                # the last word if something did.
-                with conn.cursor() as cursor:
-                    with cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                conn.execute(
-                    "UPDATE accounts SET last_seq = %s WHERE account_id = %s",
-                    (last_seq, account_id),
-                )
-        return AppendResult(len(rows), len(events) - len(rows), last_seq, tuple(stored))
-
-    def prune(self, account_id: str, before_ms: int) -> int:
-        """Delete the account's events older than `before_ms` that no longer matter
-        (see `retention.events_to_keep`); returns how many were deleted."""
-        with self._connection() as conn, conn.transaction():
-            # The account's lock, from read to delete: a batch committed meanwhile could
-            # otherwise change which old events still matter.
-            _lock_account(conn, account_id)
-            rows = conn.execute(
-                "SELECT agent_id, time, seq, type, state, reason_id, chat_id, max_chats "
-                "FROM events WHERE account_id = %s AND time < %s ORDER BY agent_id, time, seq",
-                (account_id, before_ms),
-            ).fetchall()
-            later = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT DISTINCT agent_id FROM events WHERE account_id = %s AND time >= %s",
-                    (account_id, before_ms),
-                )
-            }
-            doomed = list(prunable(((row[0], tuple(row[1:])) for row in rows), later))
-            if doomed:
-                conn.execute(
-                    "DELETE FROM events WHERE account_id = %s AND seq = ANY(%s)",
-                    (account_id, doomed),
-                )
-        return len(doomed)
-
-    def read_after(
-        self, account_id: str, after_seq: int, limit: int = 50_000
-    ) -> list[tuple[int, Event]]:
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, "
-                "max_chats FROM events WHERE account_id = %s AND seq > %s ORDER BY seq LIMIT %s",
-                (account_id, after_seq, limit),
-            ).fetchall()
-        return [(row[0], Event(*row[1:])) for row in rows]
-
-
-def _max_version(conn: psycopg.Connection[Any]) -> int:
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0) if row else 0
-
-
-def _ensure_account(conn: psycopg.Connection[Any], account_id: str) -> None:
-    conn.execute(
-        "INSERT INTO accounts (account_id, created_at) VALUES (%s, %s) "
-        "ON CONFLICT (account_id) DO NOTHING",
-        (account_id, now_ms()),
-    )
-
-
-def _lock_account(conn: psycopg.Connection[Any], account_id: str) -> int:
-    """Create the account if needed and lock its row until the transaction ends;
-    returns its last_seq as of the previous committed batch."""
-    _ensure_account(conn, account_id)
-    row = conn.execute(
-        "SELECT last_seq FROM accounts WHERE account_id = %s FOR UPDATE", (account_id,)
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    def __init__(self, url: str, auto_migrate: bool = True) -> None:
+        super().__init__(PostgresAdapter(url), auto_migrate)

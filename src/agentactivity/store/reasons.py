@@ -9,17 +9,14 @@ the same revision therefore cannot both succeed: the second waits for the lock, 
 reads the new revision and is refused. Ids are the account's own sequence 1, 2, 3, ...
 (never reused: deleting only marks an item).
 
-A backend supplies two things: `transaction()`, a context manager giving a `Sql`
-function inside one write transaction that holds the lock, and `read()`, one giving a
-`Sql` for single statements. SQL is written with `?` placeholders; the PostgreSQL side
-translates them.
+The statements run over the backend's adapter (store/adapter.py): `transaction()` for
+changes, `read()` for single-statement reads, `?` placeholders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from agentactivity.clock import now_ms
 from agentactivity.reasons import (
@@ -30,11 +27,7 @@ from agentactivity.reasons import (
     TextTaken,
     text_key,
 )
-
-
-class Sql(Protocol):
-    def __call__(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-
+from agentactivity.store.adapter import Adapter, Sql
 
 _ITEM = "r.id, r.text, r.state, r.enabled, r.deleted, r.display_order"
 # Items with an order first, by order; then the others; ties by id (creation order).
@@ -48,20 +41,13 @@ def _item(row: Sequence[Any]) -> StatusReason:
 class ReasonCollections:
     """Every account's status reasons, on one backend."""
 
-    def __init__(
-        self,
-        transaction: Callable[[], AbstractContextManager[Sql]],
-        read: Callable[[], AbstractContextManager[Sql]],
-        lock_clause: str,
-    ) -> None:
-        self._transaction = transaction
-        self._read = read
-        self._lock_clause = lock_clause  # appended to the SELECT of the collection row
+    def __init__(self, adapter: Adapter) -> None:
+        self._adapter = adapter
 
     # --- reads (one statement each: one consistent snapshot) --------------------------
 
     def revision(self, account_id: str) -> int:
-        with self._read() as sql:
+        with self._adapter.read() as sql:
             rows = sql(
                 "SELECT revision FROM reason_collections WHERE account_id = ?", (account_id,)
             )
@@ -73,7 +59,7 @@ class ReasonCollections:
         """(revision, items), items without the deleted ones unless asked."""
         hide = "" if include_deleted else " AND r.deleted = ?"
         params: tuple[Any, ...] = (account_id,) if include_deleted else (False, account_id)
-        with self._read() as sql:
+        with self._adapter.read() as sql:
             rows = sql(
                 f"SELECT c.revision, {_ITEM} FROM reason_collections c "
                 "LEFT JOIN status_reasons r ON r.account_id = c.account_id" + hide + " "
@@ -90,7 +76,7 @@ class ReasonCollections:
         self, account_id: str, items: Sequence[ReasonFields], if_match: int | None = None
     ) -> tuple[int, list[StatusReason]]:
         """Add the items (all or none) with new ids; returns (revision, the new items)."""
-        with self._transaction() as sql:
+        with self._adapter.transaction() as sql:
             revision, last_id = self._lock(sql, account_id)
             _check(if_match, revision)
             taken = {
@@ -137,7 +123,7 @@ class ReasonCollections:
         self, account_id: str, reason_id: int, fields: ReasonFields, if_match: int
     ) -> tuple[int, StatusReason]:
         """Replace the item's fields (`deleted` None: as it is); returns (revision, item)."""
-        with self._transaction() as sql:
+        with self._adapter.transaction() as sql:
             revision, current = self._locked_item(sql, account_id, reason_id, if_match)
             deleted = current.deleted if fields.deleted is None else fields.deleted
             wanted = StatusReason(
@@ -158,7 +144,7 @@ class ReasonCollections:
     def delete(self, account_id: str, reason_id: int, if_match: int) -> tuple[int, StatusReason]:
         """Mark the item deleted; returns (revision, item). Deleting a deleted item
         changes nothing."""
-        with self._transaction() as sql:
+        with self._adapter.transaction() as sql:
             revision, current = self._locked_item(sql, account_id, reason_id, if_match)
             if current.deleted:
                 return revision, current
@@ -178,7 +164,9 @@ class ReasonCollections:
         )
         ((revision, last_id),) = sql(
             "SELECT revision, last_id FROM reason_collections WHERE account_id = ?"
-            + self._lock_clause,
+            # PostgreSQL: a second writer waits for the first to commit, then reads the
+            # revision it left (READ COMMITTED re-reads the locked row).
+            + sql.lock_clause,
             (account_id,),
         )
         return int(revision), int(last_id)

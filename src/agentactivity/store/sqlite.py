@@ -1,27 +1,25 @@
-"""The embedded store: one SQLite file in WAL mode, committed before acknowledging."""
+"""The embedded backend: one SQLite file in WAL mode, committed before acknowledging.
+
+`SQLiteAdapter` is the store's adapter (store/adapter.py) on one connection that the
+process's threads share under a lock; `SQLiteStore` opens a file and applies the
+migrations it lacks. What to do when opening fails (no folder, a folder, a damaged or
+foreign file, a lock held by another process) is said here.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
-from agentactivity.clock import now_ms
-from agentactivity.credentials import Credentials, credentials_from_row
-from agentactivity.events import Event
-from agentactivity.retention import prunable
-from agentactivity.store import migrations
-from agentactivity.store.base import (
-    AppendResult,
-    StoreBusyError,
-    StoreError,
-    event_row,
-    number_new_events,
-)
-from agentactivity.store.dashboard_tokens import SQLiteDashboardTokens
-from agentactivity.store.migrations import Migration
-from agentactivity.store.reasons_sqlite import sqlite_reasons
+from agentactivity.store.adapter import NOTHING_CHANGED, Ddl, Row
+from agentactivity.store.base import StoreBusyError, StoreError
+from agentactivity.store.sql_store import SqlStore
 
 # SQLite's default limit of host parameters is 32766 on current builds, 999 on old ones.
 LOOKUP_CHUNK = 500
@@ -30,7 +28,8 @@ LOOKUP_CHUNK = 500
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
-# How long to wait for a lock another process holds before giving up.
+# How long to wait for a lock another process holds before giving up (the default of
+# SQLiteStore's `busy_timeout_s`).
 BUSY_TIMEOUT_S = 5.0
 
 # The columns this version reads and writes: a SQLite file without them is not ours.
@@ -124,12 +123,12 @@ def check_header(path: str) -> None:
         )
 
 
-def open_error(path: str, exc: sqlite3.Error) -> StoreError:
+def open_error(path: str, exc: sqlite3.Error, busy_timeout_s: float) -> StoreError:
     """What went wrong opening `path`, and what to do about it."""
     if _is_locked(exc):
         return StoreError(
             f"cannot open database {path!r}: it is locked by another process (waited "
-            f"{BUSY_TIMEOUT_S:g} s). Stop the program that holds it (an sqlite3 shell in "
+            f"{busy_timeout_s:g} s). Stop the program that holds it (an sqlite3 shell in "
             "a transaction, a backup tool, ...) and start again, or use another file"
         )
     if _is_damaged(exc):
@@ -140,32 +139,73 @@ def open_error(path: str, exc: sqlite3.Error) -> StoreError:
     )
 
 
-class SQLiteStore(SQLiteDashboardTokens):
-    def __init__(self, url: str, auto_migrate: bool = True) -> None:
-        path = sqlite_path(url)
-        if path != ":memory:":
-            parent = Path(path).resolve().parent
-            if not parent.is_dir():
-                raise StoreError(
-                    f"cannot open database {path!r}: folder {parent} does not exist; "
-                    "create it first or give another path"
-                )
-            if Path(path).is_dir():
-                raise StoreError(
-                    f"cannot open database {path!r}: it is a folder, not a file; give a "
-                    f"file path such as {str(Path(path) / 'agentactivity.db')!r}"
-                )
-            check_header(path)
-        self._lock = threading.Lock()
-        self._path = path
-        self.reasons = sqlite_reasons(self)
+def _check_path(path: str) -> None:
+    if path == ":memory:":
+        return
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise StoreError(
+            f"cannot open database {path!r}: folder {parent} does not exist; "
+            "create it first or give another path"
+        )
+    if Path(path).is_dir():
+        raise StoreError(
+            f"cannot open database {path!r}: it is a folder, not a file; give a "
+            f"file path such as {str(Path(path) / 'agentactivity.db')!r}"
+        )
+    check_header(path)
+
+
+@functools.cache
+def _insert(table: str, columns: str) -> str:
+    marks = ", ".join("?" * (columns.count(",") + 1))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+
+
+class _Statements:
+    """`Sql` on the adapter's connection (used under the adapter's lock only)."""
+
+    lock_clause = ""  # BEGIN IMMEDIATE already holds the database's write lock
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __call__(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def insert_many(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(_insert(table, columns), rows)
+
+    def where_in(
+        self, sql: str, params: Sequence[Any], column: str, values: Sequence[Any]
+    ) -> list[Row]:
+        found: list[Row] = []
+        for i in range(0, len(values), LOOKUP_CHUNK):
+            chunk = values[i : i + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found += self._db.execute(f"{sql} AND {column} IN ({marks})", (*params, *chunk))
+        return found
+
+
+class SQLiteAdapter:
+    """One SQLite file (or ":memory:") on one connection, shared by the process's
+    threads under a lock; opening checks that the file is an agentactivity database or
+    a new one, and sets WAL mode and full durability."""
+
+    def __init__(self, path: str, busy_timeout_s: float | None = None) -> None:
+        _check_path(path)
+        self.path = path
         self.where = repr(path)
+        # How long a statement waits for a lock held by another process.
+        self.busy_timeout_s = BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
+        self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
-                path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
+                path, check_same_thread=False, isolation_level=None, timeout=self.busy_timeout_s
             )
         except sqlite3.Error as exc:
-            raise open_error(path, exc) from exc
+            raise open_error(path, exc, self.busy_timeout_s) from exc
+        self._sql = _Statements(self._db)
         try:
             self._check_schema()  # before anything writes to a file that may not be ours
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -179,13 +219,9 @@ class SQLiteStore(SQLiteDashboardTokens):
             self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
             self._db.execute("PRAGMA foreign_keys=ON")
-            if auto_migrate:
-                migrations.migrate(self)
-            else:
-                migrations.check(self)
         except sqlite3.Error as exc:
             self._db.close()
-            raise open_error(path, exc) from exc
+            raise open_error(path, exc, self.busy_timeout_s) from exc
         except StoreError:
             self._db.close()
             raise
@@ -197,208 +233,91 @@ class SQLiteStore(SQLiteDashboardTokens):
             missing = sorted(wanted - have)
             if have and missing:  # a table not there yet is created by a migration
                 raise StoreError(
-                    f"database {self._path!r} is a SQLite file but not an agentactivity "
+                    f"database {self.path!r} is a SQLite file but not an agentactivity "
                     f"database: table {table} has no column {', '.join(missing)}. Point "
                     "--db at the right file, or at a new one"
                 )
 
-    def schema_version(self) -> tuple[int, bool]:
+    def _store_error(self, exc: sqlite3.DatabaseError, undone: str | None) -> StoreError | None:
+        """SQLite's locks as StoreBusyError, a damaged file as StoreError; None: neither
+        (a refused row, ...), raised as it is."""
+        if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+            done = f"{undone}, retry" if undone else "retry"
+            return StoreBusyError(
+                f"the database is locked by another process (waited "
+                f"{self.busy_timeout_s:g} s); {done} in a moment"
+            )
+        # Damage inside the file shows only when its pages are read.
+        return damaged(self.path, exc) if _is_damaged(exc) else None
+
+    @contextmanager
+    def transaction(self, undone: str = NOTHING_CHANGED) -> Iterator[_Statements]:
+        # BEGIN IMMEDIATE takes the database's write lock: other writers, in this
+        # process (the lock) or another, wait until COMMIT. (One generator, not two
+        # nested context managers: this is every batch's path.)
         with self._lock:
-            tables = {
-                row[0]
-                for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._sql
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                error = self._store_error(exc, undone)
+                if error is None:
+                    raise
+                raise error from exc
+
+    @contextmanager
+    def read(self) -> Iterator[_Statements]:
+        with self._lock:
+            try:
+                yield self._sql
+            except sqlite3.DatabaseError as exc:
+                error = self._store_error(exc, None)
+                if error is None:
+                    raise
+                raise error from exc
+
+    def migration(self) -> AbstractContextManager[_Statements]:
+        return self.transaction()  # BEGIN IMMEDIATE: one process at a time
+
+    def ddl(self, migration: Ddl) -> tuple[str, ...]:
+        return migration.sqlite
+
+    def schema_version(self) -> tuple[int, bool]:
+        with self.read() as sql:
+            tables = {row[0] for row in sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "schema_version" not in tables:
                 # The first release had no schema_version table: its tables mean version 1.
                 return 0, bool(tables & COLUMNS.keys())
-            row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        return row[0] or 0, False
-
-    def apply_migration(self, migration: Migration, record_only: bool) -> bool:
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")  # one process at a time
-            try:
-                db.execute(migrations.SCHEMA_VERSION_TABLE)
-                (version,) = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-                if (version or 0) > migrations.LATEST:
-                    raise migrations.newer_schema(self.where, version)
-                if (version or 0) >= migration.version:
-                    db.execute("ROLLBACK")
-                    return False
-                if not record_only:
-                    for statement in migration.sqlite:
-                        db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_version (version, description, applied_at) "
-                    "VALUES (?, ?, ?)",
-                    (migration.version, migration.description, now_ms()),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        return True
+            ((version,),) = sql("SELECT MAX(version) FROM schema_version")
+        return version or 0, False
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def ensure_account(self, account_id: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
-                (account_id, now_ms()),
-            )
 
-    def account_ids(self) -> list[str]:
-        with self._lock:
-            rows = self._db.execute("SELECT account_id FROM accounts ORDER BY account_id")
-            return [row[0] for row in rows]
+class SQLiteStore(SqlStore):
+    """The store on a SQLite file: `url` is sqlite:///relative, sqlite:////absolute, a
+    bare path or ":memory:". `busy_timeout_s`: how long to wait for a lock another
+    process holds (default BUSY_TIMEOUT_S) before a StoreBusyError."""
 
-    def last_seq(self, account_id: str) -> int:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
-            ).fetchone()
-        return row[0] if row else 0
-
-    def last_seqs(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT account_id, last_seq FROM accounts").fetchall()
-        return dict(rows)
-
-    def add_credentials(self, credentials: Credentials) -> None:
-        self.ensure_account(credentials.account_id)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO credentials (account_id, access_token, app_key, app_secret, "
-                "access_token_secret, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    credentials.account_id,
-                    credentials.access_token,
-                    credentials.app_key,
-                    credentials.app_secret,
-                    credentials.access_token_secret,
-                    ",".join(credentials.scopes),
-                    now_ms(),
-                ),
-            )
-
-    def credentials_for_token(self, access_token: str) -> Credentials | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT account_id, app_key, app_secret, access_token, access_token_secret, "
-                "scopes FROM credentials WHERE access_token = ?",
-                (access_token,),
-            ).fetchone()
-        if row is None:
-            return None
-        return credentials_from_row(row)
-
-    def append(self, account_id: str, events: list[Event]) -> AppendResult:
+    def __init__(
+        self, url: str, auto_migrate: bool = True, busy_timeout_s: float | None = None
+    ) -> None:
+        path = sqlite_path(url)
+        adapter = SQLiteAdapter(path, busy_timeout_s)
         try:
-            return self._append(account_id, events)
-        except sqlite3.OperationalError as exc:
-            if _is_locked(exc):
-                raise StoreBusyError(
-                    f"the database is locked by another process (waited {BUSY_TIMEOUT_S:g} s); "
-                    "nothing was stored, retry in a moment"
-                ) from exc
-            raise
-
-    def _append(self, account_id: str, events: list[Event]) -> AppendResult:
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
-                    (account_id, now_ms()),
-                )
-                last_seq = db.execute(
-                    "SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,)
-                ).fetchone()[0]
-                seen = self._known_event_ids(account_id, {e.event_id for e in events})
-                stored = number_new_events(events, seen, last_seq)
-                rows = [event_row(account_id, seq, event) for seq, event in stored]
-                last_seq += len(rows)
-                db.executemany(
-                    "INSERT INTO events (account_id, seq, event_id, agent_id, time, type, state, "
-                    "reason_id, chat_id, max_chats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                db.execute(
-                    "UPDATE accounts SET last_seq = ? WHERE account_id = ?", (last_seq, account_id)
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return AppendResult(len(rows), len(events) - len(rows), last_seq, tuple(stored))
-
-    def _known_event_ids(self, account_id: str, event_ids: set[str]) -> set[str]:
-        wanted = list(event_ids)
-        known: set[str] = set()
-        for i in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = wanted[i : i + LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT event_id FROM events WHERE account_id = ? AND event_id IN ({marks})",
-                (account_id, *chunk),
-            )
-            known.update(row[0] for row in rows)
-        return known
-
-    def prune(self, account_id: str, before_ms: int) -> int:
-        """Delete the account's events older than `before_ms` that no longer matter
-        (see `retention.events_to_keep`); returns how many were deleted."""
-        with self._lock:
-            db = self._db
-            # One write transaction from read to delete: a batch committed meanwhile
-            # could otherwise change which old events still matter.
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                rows = db.execute(
-                    "SELECT agent_id, time, seq, type, state, reason_id, chat_id, max_chats "
-                    "FROM events WHERE account_id = ? AND time < ? ORDER BY agent_id, time, seq",
-                    (account_id, before_ms),
-                ).fetchall()
-                later = {
-                    row[0]
-                    for row in db.execute(
-                        "SELECT DISTINCT agent_id FROM events WHERE account_id = ? AND time >= ?",
-                        (account_id, before_ms),
-                    )
-                }
-                doomed = list(prunable(((row[0], row[1:]) for row in rows), later))
-                for i in range(0, len(doomed), LOOKUP_CHUNK):
-                    chunk = doomed[i : i + LOOKUP_CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    db.execute(
-                        f"DELETE FROM events WHERE account_id = ? AND seq IN ({marks})",
-                        (account_id, *chunk),
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return len(doomed)
-
-    def read_after(
-        self, account_id: str, after_seq: int, limit: int = 50_000
-    ) -> list[tuple[int, Event]]:
-        with self._lock:
-            try:
-                rows = self._db.execute(
-                    "SELECT seq, type, agent_id, time, event_id, state, reason_id, chat_id, "
-                    "max_chats FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                    (account_id, after_seq, limit),
-                ).fetchall()
-            except sqlite3.DatabaseError as exc:
-                # Damage inside the file shows only when its pages are read (at load).
-                if _is_damaged(exc):
-                    raise damaged(self._path, exc) from exc
-                raise
-        return [(row[0], Event(*row[1:])) for row in rows]
+            super().__init__(adapter, auto_migrate)
+        except StoreBusyError as exc:  # locked while migrating: say what to do
+            cause = exc.__cause__
+            assert isinstance(cause, sqlite3.Error)
+            raise open_error(path, cause, adapter.busy_timeout_s) from cause
+        except sqlite3.Error as exc:
+            raise open_error(path, exc, adapter.busy_timeout_s) from exc
