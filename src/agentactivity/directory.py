@@ -1,0 +1,152 @@
+"""People and teams (SPEC section 8): the users (agents, keyed by the agent id of the
+events) and the agent groups of an account, as a snapshot that answers the questions
+every answer asks of them: who is in these groups and their descendants, which groups
+an agent counts in, what an agent is called.
+
+The root group `-1` ("Main Group") always exists. An agent with events but no user (or
+a deleted one) is a member of the root with no name fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ROOT_GROUP_ID = "-1"
+ROOT_GROUP_NAME = "Main Group"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user as stored; `id` is the agent id of the events."""
+
+    id: int
+    login_name: str
+    full_name: str | None = None
+    nickname: str | None = None
+    employee_id: str | None = None
+    enabled: bool = True
+    max_chats: int | None = None
+    skill_ids: tuple[int, ...] = ()
+    group_id: str = ROOT_GROUP_ID
+    assignment_date: str | None = None  # RFC 3339, set when the membership last changed
+    external_ids: tuple[tuple[str, str], ...] = ()  # (source, id), sorted by source
+    deleted: bool = False
+
+    @property
+    def display_name(self) -> str | None:
+        """What a supervisor calls the agent: the nickname, else the full name."""
+        return self.nickname or self.full_name or None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentGroup:
+    """An agent group as stored; `parent_id` is None for the root only."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    enabled: bool = True
+    description: str = ""
+    deleted: bool = False
+
+
+ROOT_GROUP = AgentGroup(ROOT_GROUP_ID, ROOT_GROUP_NAME, None)
+
+
+@dataclass(frozen=True)
+class AgentLabel:
+    """What the state listing adds to an agent's object."""
+
+    name: str | None
+    employee_id: str | None
+    group_id: str
+
+
+NO_LABEL = AgentLabel(None, None, ROOT_GROUP_ID)
+
+
+@dataclass
+class DirectorySnapshot:
+    """An account's users and groups not deleted, at one revision of each collection.
+
+    Built once per revision (service/directory.py caches it), then read by any number of
+    requests: nothing here changes after construction.
+    """
+
+    users: Mapping[int, User]
+    groups: Mapping[str, AgentGroup]
+    revision: tuple[int, int] = (0, 0)  # (users, groups)
+    _children: dict[str, list[str]] = field(init=False, repr=False)
+    _labels: dict[int, AgentLabel] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if ROOT_GROUP_ID not in self.groups:
+            self.groups = {ROOT_GROUP_ID: ROOT_GROUP, **self.groups}
+        children: dict[str, list[str]] = {group_id: [] for group_id in self.groups}
+        for group in self.groups.values():
+            if group.parent_id is not None and group.parent_id in children:
+                children[group.parent_id].append(group.id)
+        self._children = children
+        self._labels = {
+            user.id: AgentLabel(user.display_name, user.employee_id, self._group_of(user))
+            for user in self.users.values()
+        }
+
+    @classmethod
+    def of(
+        cls, users: Iterable[User], groups: Iterable[AgentGroup], **kw: Any
+    ) -> DirectorySnapshot:
+        """From items as the store lists them; deleted ones are left out."""
+        return cls(
+            {user.id: user for user in users if not user.deleted},
+            {group.id: group for group in groups if not group.deleted},
+            **kw,
+        )
+
+    def _group_of(self, user: User) -> str:
+        # A membership in a group that is gone counts in the root (the store refuses to
+        # delete a group with members, so this is only a safety net).
+        return user.group_id if user.group_id in self.groups else ROOT_GROUP_ID
+
+    def label(self, agent_id: int) -> AgentLabel:
+        return self._labels.get(agent_id, NO_LABEL)
+
+    def group_of(self, agent_id: int) -> str:
+        return self.label(agent_id).group_id
+
+    def descendants(self, group_ids: Iterable[str]) -> set[str]:
+        """The groups and all groups below them (unknown ids are left out)."""
+        found: set[str] = set()
+        pending = [group_id for group_id in group_ids if group_id in self.groups]
+        while pending:
+            group_id = pending.pop()
+            if group_id not in found:
+                found.add(group_id)
+                pending.extend(self._children[group_id])
+        return found
+
+    def ancestors(self, group_id: str) -> list[str]:
+        """The group and the groups above it, up to the root (in that order)."""
+        chain: list[str] = []
+        current: str | None = group_id if group_id in self.groups else ROOT_GROUP_ID
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.groups[current].parent_id if current in self.groups else None
+        return chain
+
+    def members(self, group_ids: Iterable[str]) -> tuple[int, ...] | None:
+        """The agent ids in the groups or their descendants, ascending; None when that
+        includes the root, which holds every agent (also those not in the directory)."""
+        groups = self.descendants(group_ids)
+        if ROOT_GROUP_ID in groups:
+            return None
+        return tuple(
+            sorted(agent for agent, label in self._labels.items() if label.group_id in groups)
+        )
+
+    def rollup_groups(self, agent_id: int) -> list[str]:
+        """The groups whose totals an agent's figures count in: its own and every
+        ancestor, up to the root."""
+        return self.ancestors(self.group_of(agent_id))
