@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
+from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine.account import ScopeFigures
+from agentactivity.engine.groups import group_sums
 from agentactivity.query import StateNames
 
 VALUE = '{"total":%d,"chatting":%d,"notChatting":%d,"chattingInMaxConcurrency":%d}'
@@ -49,7 +51,13 @@ def with_logged_in(ms: np.ndarray) -> np.ndarray:
 class Renderer:
     """Writes one query's answer, scope by scope, from its ms figures."""
 
-    def __init__(self, figures: ScopeFigures, names: StateNames, totals: bool) -> None:
+    def __init__(
+        self,
+        figures: ScopeFigures,
+        names: StateNames,
+        totals: bool,
+        groups: DirectorySnapshot | None = None,
+    ) -> None:
         self._template = entries_template(names)
         self._totals = totals
         self._figures = figures
@@ -79,6 +87,27 @@ class Renderer:
         for found in self._reasons.values():
             found.sort(key=lambda item: (-item[0], item[1]))  # total desc, then id
         self._reason_ids: dict[str, str] = {}
+        self._groups: list[str] | None = None
+        if groups is not None:
+            self._groups = self._group_entries(figures, listed, groups)
+
+    def _group_entries(
+        self, figures: ScopeFigures, listed: np.ndarray, directory: DirectorySnapshot
+    ) -> list[str]:
+        """Per scope, the inside of its `metricsPerGroup` object."""
+        sums = group_sums(figures, listed, directory)
+        keys = [orjson.dumps(group_id).decode() + ":" for group_id in sums.group_ids]
+        seconds = to_seconds(with_logged_in(sums.states)).tolist()  # (group, scope, 16)
+        per_scope: list[list[str]] = [[] for _ in range(listed.shape[1])]
+        groups, scopes = np.nonzero(sums.listed)  # groups ascending within each scope
+        for group, scope in sorted(zip(groups.tolist(), scopes.tolist()), key=lambda gs: gs[1]):
+            found = [
+                (total, reason_id, to_seconds(ms).tolist())
+                for total, reason_id, ms in sums.reasons.get((group, scope), [])
+            ]
+            entries = self._entries(seconds[group][scope], self._reasons_json(found))
+            per_scope[scope].append(keys[group] + entries)
+        return [",".join(parts) for parts in per_scope]
 
     def _reasons_json(self, found: list[tuple[int, str, list[int]]] | None) -> str:
         if not found:
@@ -102,6 +131,13 @@ class Renderer:
             for row, values in self._pairs[scope]
         )
         totals = self._sum_entries(scope) if self._totals else "[]"
+        if self._groups is not None:
+            # Beside metricsPerAgent (SPEC 8), before metricsTotals: docs/api.md.
+            return '{"metricsPerAgent":{%s},"metricsPerGroup":{%s},"metricsTotals":%s}' % (
+                per_agent,
+                self._groups[scope],
+                totals,
+            )
         return '{"metricsPerAgent":{%s},"metricsTotals":%s}' % (per_agent, totals)
 
     def _sum_entries(self, scope: int) -> str:
@@ -129,10 +165,12 @@ def render(
     totals: bool,
     intervals: list[int],
     version: int,
+    groups: DirectorySnapshot | None = None,
 ) -> bytes:
     """The whole answer: scope 0 is the window, scopes 1.. the intervals (newest first)
-    whose unclipped ends are `intervals`."""
-    renderer = Renderer(figures, names, totals)
+    whose unclipped ends are `intervals`; with `groups`, each scope's metricsPerGroup
+    over that directory."""
+    renderer = Renderer(figures, names, totals, groups)
     body = '{"agentsMetrics":%s}' % renderer.agents_metrics(0)
     if intervals:
         by_interval = ",".join(
