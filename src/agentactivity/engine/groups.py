@@ -2,10 +2,11 @@
 figures of its listed agents, its descendants' members included.
 
 The sums come from the per-agent ms rows the engine already produced for the answer
-(no second pass over timelines): every agent row is paired with the groups it rolls up
-to (its own group and the ancestors, up to the root), the pairs are sorted by group,
-and one `np.add.reduceat` per array sums all groups over all scopes at once. Reasons
-are summed the same way, per (group, reason id).
+(no second pass over timelines), in two steps of sorted sums (`np.add.reduceat`) over
+all scopes at once: the listed agents' rows are summed per own group, then each own
+group's sum is added to every group of its chain (itself and its ancestors, up to the
+root). An account has far fewer groups than agents, so the second step is small
+whatever the depth of the tree. Away reasons go the same way, keyed by (group, reason).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine.account import ScopeFigures
 
-# One reason's sum in one (group, scope): (total ms, reason id, its 3 ms columns).
-ReasonSum = tuple[int, str, np.ndarray]
+# One reason's sum in one (group, scope): (total ms, reason id, its 4 figures in seconds).
+ReasonSum = tuple[int, str, list[int]]
 
 
 def group_order(group_id: str) -> tuple[int, int | str]:
@@ -42,35 +43,24 @@ class GroupSums:
     reasons: dict[tuple[int, int], list[ReasonSum]]
 
 
-def _memberships(
-    agent_ids: list[int], directory: DirectorySnapshot
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The groups concerned (ascending) and the (agent row, group index) pairs, sorted
-    by group index."""
-    by_own_group: dict[str, list[int]] = {}
-    for row, agent in enumerate(agent_ids):
-        by_own_group.setdefault(directory.group_of(agent), []).append(row)
-    group_ids = sorted(
-        {group for own in by_own_group for group in directory.chain(own)}, key=group_order
-    )
-    index = {group: i for i, group in enumerate(group_ids)}
-    rows_parts, groups_parts = [], []
-    for own, rows in by_own_group.items():
-        own_rows = np.array(rows, dtype=np.int64)
-        for group in directory.chain(own):
-            rows_parts.append(own_rows)
-            groups_parts.append(np.full(len(rows), index[group], dtype=np.int64))
-    if not rows_parts:
-        return group_ids, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rows_all, groups_all = np.concatenate(rows_parts), np.concatenate(groups_parts)
-    order = np.argsort(groups_all, kind="stable")
-    return group_ids, rows_all[order], groups_all[order]
-
-
 def _sum_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct keys, values summed per key) for `keys` sorted ascending."""
+    """(distinct keys ascending, `values` summed per key)."""
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     return keys[starts], np.add.reduceat(values, starts, axis=0)
+
+
+def _join(
+    owners: np.ndarray, pair_owners: np.ndarray, pair_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (item, value) such that the item's owner has the pair (owner, value):
+    (item indices, values). `pair_owners` sorted ascending."""
+    first = np.searchsorted(pair_owners, owners, side="left")
+    lengths = np.searchsorted(pair_owners, owners, side="right") - first
+    items = np.repeat(np.arange(len(owners)), lengths)
+    offsets = np.arange(len(items)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return items, pair_values[np.repeat(first, lengths) + offsets]
 
 
 def group_sums(
@@ -78,60 +68,79 @@ def group_sums(
 ) -> GroupSums:
     """The sums of every group with a listed agent in some scope; `listed[a, k]` tells
     whether agent row a is listed in scope k (logged in for more than 0 ms)."""
-    agent_rows = np.flatnonzero(listed.any(axis=1))
-    group_ids, pair_rows, pair_groups = _memberships(
-        [figures.agent_ids[row] for row in agent_rows.tolist()], directory
-    )
-    pair_rows = agent_rows[pair_rows]  # back to rows of `figures`
-    scopes = listed.shape[1]
-    states = np.zeros((len(group_ids), scopes, figures.states.shape[2]), dtype=np.int64)
-    counts = np.zeros((len(group_ids), scopes), dtype=np.int64)
-    if len(pair_rows):
-        shown = listed[pair_rows]  # (pairs, scopes)
-        kept, summed = _sum_by_key(pair_groups, figures.states[pair_rows] * shown[..., None])
-        states[kept] = summed
-        kept, summed = _sum_by_key(pair_groups, shown.astype(np.int64))
-        counts[kept] = summed
-    return GroupSums(
-        group_ids, states, counts > 0, _reason_sums(figures, listed, pair_rows, pair_groups)
-    )
+    scopes, columns = listed.shape[1], figures.states.shape[2]
+    rows = np.flatnonzero(listed.any(axis=1))
+    if not len(rows):
+        empty = np.zeros((0, scopes, columns), dtype=np.int64)
+        return GroupSums([], empty, np.zeros((0, scopes), dtype=bool), {})
+    # Own groups, numbered in order of appearance, and the (own, group) pairs of chains.
+    ids = figures.agent_ids
+    numbers: dict[str, int] = {}
+    owns = [numbers.setdefault(g, len(numbers)) for g in directory.groups_of(ids[r] for r in rows)]
+    own_of_row = np.array(owns, dtype=np.int64)
+    chains = [directory.chain(own) for own in numbers]
+    group_ids = sorted({group for chain in chains for group in chain}, key=group_order)
+    column = {group: i for i, group in enumerate(group_ids)}
+    pair_owns = np.array([o for o, chain in enumerate(chains) for _ in chain], dtype=np.int64)
+    pair_groups = np.array([column[g] for chain in chains for g in chain], dtype=np.int64)
+
+    # Agents -> own groups -> every group of their chains (each step: keys 0..n-1 all found).
+    shown = listed[rows]
+    _, own_states = _sum_by_key(own_of_row, figures.states[rows] * shown[..., None])
+    _, own_counts = _sum_by_key(own_of_row, shown.astype(np.int64))
+    _, states = _sum_by_key(pair_groups, own_states[pair_owns])
+    _, counts = _sum_by_key(pair_groups, own_counts[pair_owns])
+
+    own_of_all_rows = np.full(len(ids), -1, dtype=np.int64)
+    own_of_all_rows[rows] = own_of_row
+    reasons = _reason_sums(figures, listed, own_of_all_rows, pair_owns, pair_groups)
+    return GroupSums(group_ids, states, counts > 0, reasons)
 
 
 def _reason_sums(
-    figures: ScopeFigures, listed: np.ndarray, pair_rows: np.ndarray, pair_groups: np.ndarray
+    figures: ScopeFigures,
+    listed: np.ndarray,
+    own_of_rows: np.ndarray,
+    pair_owns: np.ndarray,
+    pair_groups: np.ndarray,
 ) -> dict[tuple[int, int], list[ReasonSum]]:
     """Per (group, scope): each reason id's figures summed over the group's listed
     agents, for the reasons with time (as `metricsTotals` sums them)."""
-    reasons = figures.reasons  # (series, scope, 3)
     out: dict[tuple[int, int], list[ReasonSum]] = {}
-    if not len(reasons) or not len(pair_rows):
+    series_owns = own_of_rows[figures.reason_rows]
+    used = np.flatnonzero(series_owns >= 0)  # series of agents listed somewhere
+    if not len(used):
         return out
-    names, reason_index = np.unique(np.array(figures.reason_ids, dtype=object), return_inverse=True)
-    # Each series (an agent row's reason) goes to every group its row rolls up to: join
-    # the series, sorted by row, with the (row, group) pairs.
-    series_rows = figures.reason_rows
-    by_row = np.argsort(series_rows, kind="stable")
-    first = np.searchsorted(series_rows[by_row], pair_rows, side="left")
-    last = np.searchsorted(series_rows[by_row], pair_rows, side="right")
-    lengths = last - first
-    if not lengths.sum():
-        return out
-    owners = np.repeat(np.arange(len(pair_rows)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    series = by_row[np.repeat(first, lengths) + offsets]
-    groups = pair_groups[owners]
+    numbers: dict[str, int] = {}
+    reason_of_series = np.array(
+        [numbers.setdefault(figures.reason_ids[s], len(numbers)) for s in used.tolist()],
+        dtype=np.int64,
+    )
+    names = list(numbers)
+    values = figures.reasons[used]  # (series, scope, 3)
     # A series counts in a scope where its agent is listed and it has time.
-    values = reasons[series]  # (joined, scope, 3)
-    values = values * (listed[series_rows[series]] & (values[..., 0] > 0))[..., None]
-    keys = groups * len(names) + reason_index[series]
-    order = np.argsort(keys, kind="stable")
-    kept, summed = _sum_by_key(keys[order], values[order])  # (kept, scope, 3)
-    group_of_key, reason_of_key = np.divmod(kept, len(names))
-    nonzero_key, nonzero_scope = np.nonzero(summed[..., 0] > 0)
-    for key, scope in zip(nonzero_key.tolist(), nonzero_scope.tolist()):
-        group = int(group_of_key[key])
-        ms = summed[key, scope]
-        out.setdefault((group, scope), []).append((int(ms[0]), str(names[reason_of_key[key]]), ms))
+    counted = listed[figures.reason_rows[used]] & (values[..., 0] > 0)
+    own_keys, own_sums = _sum_by_key(
+        series_owns[used] * len(names) + reason_of_series, values * counted[..., None]
+    )
+    order = np.argsort(pair_owns, kind="stable")
+    items, groups = _join(own_keys // len(names), pair_owns[order], pair_groups[order])
+    keys, sums = _sum_by_key(groups * len(names) + own_keys[items] % len(names), own_sums[items])
+    found_keys, found_scopes = np.nonzero(sums[..., 0] > 0)
+    totals = sums[found_keys, found_scopes, 0].tolist()
+    seconds = _seconds(sums[found_keys, found_scopes]).tolist()
+    group_of, reason_of = np.divmod(keys[found_keys], len(names))
+    for group, reason, scope, total, values_s in zip(
+        group_of.tolist(), reason_of.tolist(), found_scopes.tolist(), totals, seconds
+    ):
+        out.setdefault((group, scope), []).append((total, names[reason], values_s))
     for found in out.values():
         found.sort(key=lambda item: (-item[0], item[1]))  # total desc, then id
     return out
+
+
+def _seconds(ms: np.ndarray) -> np.ndarray:
+    """(n, 3) ms (total, chatting, at max) -> (n, 4) whole seconds (total, chatting,
+    notChatting, chattingInMaxConcurrency), each floored on its own (as render.py)."""
+    total, chatting, at_max = ms[:, 0], ms[:, 1], ms[:, 2]
+    return np.stack([total, chatting, total - chatting, at_max], axis=-1) // 1000

@@ -98,15 +98,12 @@ class Renderer:
         sums = group_sums(figures, listed, directory)
         keys = [orjson.dumps(group_id).decode() + ":" for group_id in sums.group_ids]
         seconds = to_seconds(with_logged_in(sums.states)).tolist()  # (group, scope, 16)
+        reasons = sums.reasons
         per_scope: list[list[str]] = [[] for _ in range(listed.shape[1])]
-        groups, scopes = np.nonzero(sums.listed)  # groups ascending within each scope
-        for group, scope in sorted(zip(groups.tolist(), scopes.tolist()), key=lambda gs: gs[1]):
-            found = [
-                (total, reason_id, to_seconds(ms).tolist())
-                for total, reason_id, ms in sums.reasons.get((group, scope), [])
-            ]
-            entries = self._entries(seconds[group][scope], self._reasons_json(found))
-            per_scope[scope].append(keys[group] + entries)
+        scopes, groups = np.nonzero(sums.listed.T)  # scope-major, groups ascending within
+        for scope, group in zip(scopes.tolist(), groups.tolist()):
+            found = self._reasons_json(reasons.get((group, scope)))
+            per_scope[scope].append(keys[group] + self._entries(seconds[group][scope], found))
         return [",".join(parts) for parts in per_scope]
 
     def _reasons_json(self, found: list[tuple[int, str, list[int]]] | None) -> str:
