@@ -11,12 +11,34 @@ stream): written through the store, as the directory API would.
 
 from __future__ import annotations
 
+from typing import Any
+
 from agentactivity.directory import ROOT_GROUP_ID, AgentGroup, User
 from agentactivity.directory_items import Change
 from agentactivity.store import Store
 
 ANN, BOB, SUPPORT_AGENT, ROOT_AGENT, STRANGER, NO_EVENTS = 10, 11, 12, 13, 14, 15
 SALES, TIER_2, SUPPORT, EMPTY, CLOSED = "1", "2", "3", "4", "5"
+MINUTE = 60_000
+
+
+def team_events(now: int) -> list[dict[str, Any]]:
+    """Each agent with events logged in for whole minutes up to `now` (as posted)."""
+
+    def state(
+        agent: int, minutes_ago: int, value: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        event = {"type": "state", "agentId": agent, "time": now - minutes_ago * MINUTE}
+        return {**event, "state": value, **({"reasonId": reason} if reason else {})}
+
+    return [
+        state(ANN, 120, "ONLINE"),
+        state(BOB, 90, "AWAY", "lunch"),
+        state(SUPPORT_AGENT, 30, "ONLINE"),
+        state(SUPPORT_AGENT, 10, "AWAY", "lunch"),
+        state(ROOT_AGENT, 60, "BACK_SOON"),
+        state(STRANGER, 60, "AWAY", "break"),
+    ]
 
 
 def seed_teams(store: Store, account_id: str) -> None:

@@ -10,20 +10,19 @@ import pytest
 from starlette.testclient import TestClient
 
 from agentactivity.service import ActivityService
-from tests.api.conftest import ACTIVITY, HOUR, MINUTE, activity, assert_error, ingest, state
+from tests.api.conftest import ACTIVITY, activity, assert_error, ingest
 from tests.conftest import ACCOUNT, FakeClock
 from tests.teams import (
     ANN,
-    BOB,
     CLOSED,
     EMPTY,
-    ROOT_AGENT,
     SALES,
     STRANGER,
     SUPPORT,
     SUPPORT_AGENT,
     TIER_2,
     seed_teams,
+    team_events,
 )
 
 
@@ -32,17 +31,7 @@ def teams(service: ActivityService, client: TestClient, clock: FakeClock) -> int
     """The teams, and each agent logged in for whole minutes up to now (returned)."""
     seed_teams(service.store, ACCOUNT)
     now = clock.now
-    ingest(
-        client,
-        [
-            state(ANN, now - 2 * HOUR, "ONLINE"),
-            state(BOB, now - 90 * MINUTE, "AWAY", "lunch"),
-            state(SUPPORT_AGENT, now - 30 * MINUTE, "ONLINE"),
-            state(SUPPORT_AGENT, now - 10 * MINUTE, "AWAY", "lunch"),
-            state(ROOT_AGENT, now - HOUR, "BACK_SOON"),
-            state(STRANGER, now - HOUR, "AWAY", "break"),
-        ],
-    )
+    ingest(client, team_events(now))
     return now
 
 

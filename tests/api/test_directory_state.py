@@ -17,7 +17,7 @@ from agentactivity.credentials import Credentials
 from agentactivity.directory import User
 from agentactivity.directory_items import Change
 from agentactivity.service import ActivityService
-from tests.api.conftest import HOUR, assert_error, ingest, state
+from tests.api.conftest import assert_error, ingest, state
 from tests.api.test_state_stream import STREAM, AsgiStream
 from tests.conftest import ACCOUNT, FakeClock
 from tests.teams import (
@@ -25,11 +25,11 @@ from tests.teams import (
     BOB,
     CLOSED,
     SALES,
-    STRANGER,
     SUPPORT,
     SUPPORT_AGENT,
     TIER_2,
     seed_teams,
+    team_events,
 )
 
 STATE = f"/api/account/{ACCOUNT}/agents/state"
@@ -38,16 +38,7 @@ STATE = f"/api/account/{ACCOUNT}/agents/state"
 @pytest.fixture
 def teams(service: ActivityService, client: TestClient, clock: FakeClock) -> None:
     seed_teams(service.store, ACCOUNT)
-    now = clock.now
-    ingest(
-        client,
-        [
-            state(ANN, now - 2 * HOUR, "ONLINE"),
-            state(BOB, now - HOUR, "AWAY", "lunch"),
-            state(SUPPORT_AGENT, now - HOUR, "BACK_SOON"),
-            state(STRANGER, now - HOUR, "ONLINE"),
-        ],
-    )
+    ingest(client, team_events(clock.now))
 
 
 def listing(client: TestClient, **params: Any) -> dict[str, Any]:
@@ -64,19 +55,20 @@ def labels(agent: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 def test_objects_carry_names_employee_ids_and_groups(client: TestClient, teams: None) -> None:
     agents = listing(client)
-    assert list(agents) == ["10", "11", "12", "14"]
+    assert list(agents) == ["10", "11", "12", "13", "14"]
     assert labels(agents["10"]) == ("Ann", "E10", TIER_2)  # the nickname first
     assert labels(agents["11"]) == ("Bob Smith", None, SALES)  # else the full name
     assert labels(agents["12"]) == (None, None, SUPPORT)
+    assert labels(agents["13"]) == ("Rob", None, "-1")  # a user in the root itself
     assert labels(agents["14"]) == (None, None, "-1")  # events, no directory entry
 
 
 def test_agent_group_ids_narrow_the_listing(client: TestClient, teams: None) -> None:
     assert list(listing(client, agentGroupIds=SALES)) == ["10", "11"]
     assert list(listing(client, agentGroupIds=f"{TIER_2},{SUPPORT}")) == ["10", "12"]
-    assert list(listing(client, agentGroupIds="-1")) == ["10", "11", "12", "14"]
+    assert list(listing(client, agentGroupIds="-1")) == ["10", "11", "12", "13", "14"]
     assert list(listing(client, agentIds="11,12", agentGroupIds=SALES)) == ["11"]
-    assert list(listing(client, agentGroupIds=" ")) == ["10", "11", "12", "14"]
+    assert list(listing(client, agentGroupIds=" ")) == ["10", "11", "12", "13", "14"]
     for bad, named in (("99", "'99'"), (CLOSED, f"'{CLOSED}'"), ("x", "'x'"), ("1,", "empty")):
         body = assert_error(
             client.get(STATE, params={"agentIds": "all", "agentGroupIds": bad}),

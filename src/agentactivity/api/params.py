@@ -94,24 +94,31 @@ def _agent_id(raw: Any) -> int:
     return value
 
 
-def parse_agent_ids(raw: Any, max_ids: int) -> tuple[int, ...] | None:
-    """`all` (None) or the ascending distinct ids of a comma-separated list."""
-    if _absent(raw):
-        raise ValueError("agentIds is required: 'all' or a comma-separated list of agent ids")
-    if isinstance(raw, str) and raw.strip().lower() == "all":
-        return None
+def _items(raw: Any, name: str, none_given: str) -> list[Any]:
+    """The items of a list parameter: a comma-separated string (an empty item is almost
+    always a client bug: 400), a JSON array, or one JSON value."""
     if isinstance(raw, str):
         items: list[Any] = raw.split(",")
         for position, item in enumerate(items, start=1):
             if not item.strip():
-                raise ValueError(f"agentIds has an empty item at position {position}")
+                raise ValueError(f"{name} has an empty item at position {position}")
     elif isinstance(raw, list):
         items = raw
     else:
         items = [raw]
     if not items:
-        raise ValueError("agentIds is required: 'all' or a comma-separated list of agent ids")
-    ids = {_agent_id(item) for item in items}
+        raise ValueError(none_given)
+    return items
+
+
+def parse_agent_ids(raw: Any, max_ids: int) -> tuple[int, ...] | None:
+    """`all` (None) or the ascending distinct ids of a comma-separated list."""
+    required = "agentIds is required: 'all' or a comma-separated list of agent ids"
+    if _absent(raw):
+        raise ValueError(required)
+    if isinstance(raw, str) and raw.strip().lower() == "all":
+        return None
+    ids = {_agent_id(item) for item in _items(raw, "agentIds", required)}
     if len(ids) > max_ids:
         raise ValueError(f"agentIds lists {len(ids)} agents; at most {max_ids} are allowed")
     return tuple(sorted(ids))
@@ -137,18 +144,8 @@ def parse_group_ids(raw: Any, max_ids: int) -> tuple[str, ...] | None:
     exist is for the service to say (it has the directory)."""
     if _absent(raw):
         return None
-    if isinstance(raw, str):
-        items: list[Any] = raw.split(",")
-        for position, item in enumerate(items, start=1):
-            if not item.strip():
-                raise ValueError(f"agentGroupIds has an empty item at position {position}")
-    elif isinstance(raw, list):
-        items = raw
-    else:
-        items = [raw]
-    if not items:
-        raise ValueError("agentGroupIds, when given, lists at least one agent group id")
-    ids = {_group_id(item) for item in items}
+    none_given = "agentGroupIds, when given, lists at least one agent group id"
+    ids = {_group_id(item) for item in _items(raw, "agentGroupIds", none_given)}
     if len(ids) > max_ids:
         raise ValueError(f"agentGroupIds lists {len(ids)} groups; at most {max_ids} are allowed")
     return tuple(sorted(ids, key=int))
