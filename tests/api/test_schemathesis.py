@@ -185,6 +185,32 @@ def _like(original: Any, number: int) -> Any:
 
 
 _REVISION = re.compile(IF_MATCH_PATTERN)
+_GROUP_ID_TEXT = re.compile(r"-1|0*[0-9]{1,19}")
+
+
+def _known_group(item: Any, known: list[str]) -> Any:
+    """A group id the document accepts becomes one of the account's groups (the cases
+    on the directory's paths may have deleted some), in the same form: an unknown one is
+    a 400 the document cannot foresee. Anything else stays."""
+    if isinstance(item, str) and _GROUP_ID_TEXT.fullmatch(item.strip()):
+        return known[int(item.strip()) % len(known)]
+    if _is_int(item) and -1 <= item < 2**63:
+        return int(known[item % len(known)])
+    if isinstance(item, float) and item.is_integer() and -1 <= item < 2**63:
+        return float(known[int(item) % len(known)])
+    return item
+
+
+def _known_groups(value: Any, known: list[str]) -> Any:
+    """`agentGroupIds` (a list in text or JSON, or one number) with its ids moved."""
+    if isinstance(value, str) and "," in value:
+        items = value.split(",")
+        if all(_GROUP_ID_TEXT.fullmatch(item.strip()) for item in items):
+            return ",".join(_known_group(item, known) for item in items)
+        return value
+    if isinstance(value, list):
+        return [_known_group(item, known) for item in value]
+    return _known_group(value, known)
 
 
 # The configuration collections: the path's id parameter and the current revision.
@@ -245,7 +271,7 @@ def _collections_within_server_rules(case: Any, service: ActivityService) -> Non
                 item["parentGroupId"] = None
 
 
-def _within_server_rules(case: Any, now: int) -> None:
+def _within_server_rules(case: Any, now: int, service: ActivityService) -> None:
     """Move clock-dependent and cross-field values to where the server accepts them.
 
     Only values the document accepts are moved, and only to values it accepts too, so a
@@ -267,7 +293,7 @@ def _within_server_rules(case: Any, now: int) -> None:
                     event[name] = int(value)
             if _is_int(event.get("time")):  # any integer is valid to the document
                 event["time"] = now - abs(event["time"]) % (RETENTION_MS - 60_000)
-    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds and `to` only
+    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds, groups and `to`
         params = case.body if case.method == "POST" else case.query
         if not isinstance(params, dict):
             return
@@ -287,6 +313,9 @@ def _within_server_rules(case: Any, now: int) -> None:
             # A multiple of interval, between interval and the old timeframe (or interval).
             fixed = interval * max(1, timeframe // interval)
             params["timeframe"] = _like(params["timeframe"], fixed)
+        if "agentGroupIds" in params:
+            known = sorted(service.directory(ACCOUNT).groups, key=int)
+            params["agentGroupIds"] = _known_groups(params["agentGroupIds"], known)
         to = _whole(params.get("to"))
         if to is not None:
             # Not in the future, and the window it ends inside the retention.
@@ -311,7 +340,7 @@ def _within_server_rules(case: Any, now: int) -> None:
 def test_api_conforms_to_its_openapi_document(
     case: Any, api_app: Starlette, oauth: OAuth1, clock: FakeClock
 ) -> None:
-    _within_server_rules(case, clock.now)
+    _within_server_rules(case, clock.now, api_app.state.service)
     if case.path in _COLLECTIONS or case.path in _ITEM_PATHS:
         _collections_within_server_rules(case, api_app.state.service)
     excluded: list[CheckFunction] = []
