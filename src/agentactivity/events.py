@@ -96,7 +96,7 @@ def derived_event_id(
 EXACT_FLOAT_LIMIT = 2**53
 
 
-def _whole(value: Any) -> int | None:
+def whole(value: Any) -> int | None:
     """A JSON whole number (`5` or `5.0`: JSON does not tell them apart), else None.
 
     Numbers written with a fraction are only taken while exactly representable."""
@@ -110,7 +110,7 @@ def _whole(value: Any) -> int | None:
 
 
 def _agent_id(raw: Any) -> int:
-    value = _whole(raw)
+    value = whole(raw)
     if value is None and isinstance(raw, str) and raw.isascii() and raw.isdigit():
         value = int(raw) if len(raw) <= 19 else MAX_AGENT_ID + 1
     if value is None:
@@ -204,7 +204,7 @@ def checked_event(obj: Any, bounds: TimeBounds) -> Event:
     time = obj.get("time")
     if time is None:
         raise EventError("time is required (epoch milliseconds, UTC)")
-    time = _whole(time)
+    time = whole(time)
     if time is None:
         raise EventError("time must be an integer (epoch milliseconds, UTC)")
     if time < bounds.oldest:
@@ -240,7 +240,7 @@ def checked_event(obj: Any, bounds: TimeBounds) -> Event:
         raw = obj.get("maxChats")
         if raw is None:
             raise EventError("maxChats is required on a max_chats event")
-        max_chats = _whole(raw)
+        max_chats = whole(raw)
         if max_chats is None or not 0 <= max_chats <= MAX_CHATS_LIMIT:
             raise EventError(f"maxChats must be an integer from 0 to {MAX_CHATS_LIMIT}")
 

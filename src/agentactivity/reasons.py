@@ -8,9 +8,41 @@ a list of `ReasonProblem`s naming the field at fault (`items[2].text` inside an 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
+
+from agentactivity.configuration import (
+    TEXT_PATTERN,
+    CollectionError,
+    FieldProblem,
+    ItemConflict,
+    ItemNotFound,
+    StaleRevision,
+    parse_batch,
+    text_key,
+    text_problem,
+)
+from agentactivity.events import whole
+
+# TEXT_PATTERN, StaleRevision and text_key are the status reasons' as much as any
+# collection's: importers of this module find them here too.
+__all__ = [
+    "MAX_ORDER",
+    "MAX_REASON_ID",
+    "MAX_TEXT_CHARS",
+    "STATES",
+    "TEXT_PATTERN",
+    "ReasonError",
+    "ReasonFields",
+    "ReasonNotFound",
+    "ReasonProblem",
+    "StaleRevision",
+    "StatusReason",
+    "TextTaken",
+    "parse_reason",
+    "parse_reasons",
+    "text_key",
+]
 
 MAX_TEXT_CHARS = 100
 MAX_ORDER = 2**31 - 1
@@ -18,15 +50,6 @@ MAX_REASON_ID = 2**63 - 1
 # Away is the only state whose events carry a reasonId (SPEC section 2); the vendor's
 # spelling is canonical, the events' spelling is taken too.
 STATES = {"Away": "Away", "AWAY": "Away"}
-# Whole numbers written with a fraction (7.0) are exact only up to here.
-_EXACT_FLOAT = 2**53
-
-# Text: no control characters, and at least one character that is not blank. The same
-# expression is the OpenAPI document's pattern, so both sides agree on every string.
-_CONTROL = "\\x00-\\x1f\\x7f"
-_BLANK = " \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
-TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_BLANK}][^{_CONTROL}]*$"
-_TEXT = re.compile(TEXT_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,61 +89,25 @@ class StatusReason:
         return item
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonProblem:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+# The problems and refusals of every configuration collection (configuration.py), under
+# the names this module has always given them.
+ReasonProblem = FieldProblem
+ReasonError = CollectionError
 
 
-def text_key(text: str) -> str:
-    """Two texts that differ only in case or surrounding blanks name the same reason."""
-    return text.strip().casefold()
-
-
-# --- the errors a change to the collection can meet ----------------------------------
-
-
-class ReasonError(Exception):
-    """A change the collection refuses; the message names the field or header at fault."""
-
-    def __init__(self, message: str, revision: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.revision = revision
-
-
-class StaleRevision(ReasonError):
-    """If-Match is not the collection's current revision (`revision`)."""
-
-
-class ReasonNotFound(ReasonError):
+class ReasonNotFound(ItemNotFound):
     """No item of that id in the account."""
 
 
-class TextTaken(ReasonError):
+class TextTaken(ItemConflict):
     """Another item not deleted has the same text (by `text_key`); `index`: the item
     of the batch that met it (0 for a single item)."""
 
     def __init__(self, message: str, revision: int, index: int = 0) -> None:
-        super().__init__(message, revision)
-        self.index = index
+        super().__init__(message, revision, "text", index)
 
 
 # --- parsing -----------------------------------------------------------------------
-
-
-def _whole(value: Any) -> int | None:
-    """A JSON whole number (7 or 7.0, not true), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT:
-        return int(value)
-    return None
 
 
 def parse_reason(
@@ -138,14 +125,8 @@ def parse_reason(
         problems.append(ReasonProblem(f"{where}{name}", message))
 
     text = raw.get("text")
-    if text is None:
-        problem("text", "is required")
-    elif not isinstance(text, str):
-        problem("text", "must be a string")
-    elif not 1 <= len(text) <= MAX_TEXT_CHARS:
-        problem("text", f"must be 1 to {MAX_TEXT_CHARS} characters (it has {len(text)})")
-    elif not _TEXT.fullmatch(text):
-        problem("text", "must not be blank nor hold control characters")
+    if (message := text_problem(text, MAX_TEXT_CHARS)) is not None:
+        problem("text", message)
 
     state = raw.get("state", "Away")
     state = "Away" if state is None else state
@@ -159,7 +140,7 @@ def parse_reason(
 
     order = raw.get("order")
     if order is not None:
-        order = _whole(order)
+        order = whole(order)
         if order is None or not 0 <= order <= MAX_ORDER:
             problem("order", f"must be a whole number from 0 to {MAX_ORDER}")
 
@@ -172,7 +153,7 @@ def parse_reason(
     if "id" in raw and raw["id"] is not None:
         if creating:
             problem("id", "ids are assigned by the server; leave id out (PUT changes an item)")
-        elif _whole(raw["id"]) != path_id:
+        elif whole(raw["id"]) != path_id:
             problem("id", f"{raw['id']!r} differs from statusReasonId {path_id} in the path")
 
     if problems:
@@ -185,14 +166,4 @@ def parse_reasons(raw: Any) -> tuple[list[ReasonFields], bool, list[ReasonProble
     """A POST body: one item or an array of them. Returns (items in order, whether it
     was an array, problems). Texts repeated inside a batch are the store's to refuse
     (a conflict, like a text already taken)."""
-    if isinstance(raw, list):
-        items: list[ReasonFields] = []
-        problems: list[ReasonProblem] = []
-        for index, element in enumerate(raw):
-            fields, found = parse_reason(element, f"items[{index}].", creating=True)
-            problems.extend(found)
-            if fields is not None:
-                items.append(fields)
-        return items, True, problems
-    fields, found = parse_reason(raw, creating=True)
-    return ([fields] if fields else []), False, found
+    return parse_batch(raw, lambda element, where: parse_reason(element, where, creating=True))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -115,3 +116,27 @@ def raw_execute(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tup
         return db.execute(sql, params).fetchall()
     finally:
         db.close()
+
+
+def race(store_url: str, writers: int, write: Callable[[Store, int], object]) -> list[object]:
+    """Run `write(store, n)` at once on `writers` stores of their own (connections of
+    their own, as separate processes would have); returns results or exceptions."""
+    stores = [open_store(store_url) for _ in range(writers)]
+    results: list[object] = [None] * writers
+    start = threading.Barrier(writers)
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = write(stores[n], n)
+        except Exception as exc:  # the refusals are what is counted
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    return results

@@ -5,9 +5,6 @@ separate connections (only one may win)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
 
 from agentactivity.reasons import (
@@ -18,6 +15,7 @@ from agentactivity.reasons import (
     TextTaken,
 )
 from agentactivity.store import Store, open_store
+from tests.store.conftest import race as _race
 
 
 def texts(items: list[StatusReason]) -> list[str]:
@@ -138,30 +136,6 @@ def test_reasons_are_durable(store_url: str) -> None:
         )
     finally:
         store.close()
-
-
-def _race(store_url: str, writers: int, write: Callable[[Store, int], object]) -> list[object]:
-    """Run `write(store, n)` at once on `writers` stores of their own (connections of
-    their own, as separate processes would have); returns results or exceptions."""
-    stores = [open_store(store_url) for _ in range(writers)]
-    results: list[object] = [None] * writers
-    start = threading.Barrier(writers)
-
-    def run(n: int) -> None:
-        start.wait()
-        try:
-            results[n] = write(stores[n], n)
-        except Exception as exc:  # the refusals are what is counted
-            results[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for store in stores:
-        store.close()
-    return results
 
 
 def test_writers_on_the_same_revision_cannot_both_succeed(store_url: str) -> None:

@@ -106,7 +106,7 @@ def _refused(exc: ReasonError, field: str) -> ApiError:
     if isinstance(exc, StaleRevision):
         return ApiError(412, exc.message, headers=headers)
     if isinstance(exc, ReasonNotFound):
-        return ApiError(404, exc.message, headers=headers)
+        return ApiError(404, f"statusReasonId: {exc.message}", headers=headers)
     assert isinstance(exc, TextTaken)
     return ApiError(409, f"{field}: {exc.message}", headers=headers)
 

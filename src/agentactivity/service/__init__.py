@@ -1,5 +1,5 @@
 """The service: the store and the engine kept in step (activity), and the caches of
-configuration every answer reads (reason_names).
+configuration every answer reads (reason_names, directory).
 
 May import the domain modules, store/ and engine/; api/, serve/ and cli/ import it.
 """

@@ -16,10 +16,12 @@ from typing import Any
 import orjson
 
 from agentactivity.clock import Clock, now_ms
+from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
+from agentactivity.service.directory import DirectoryCache
 from agentactivity.service.reason_names import ReasonNames
 from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
@@ -36,6 +38,7 @@ class ActivityService:
         self.engine = Engine(settings.state_names)
         self._catch_up_lock = threading.Lock()
         self._reason_names = ReasonNames(store)
+        self._directory = DirectoryCache(store)
         # Events this process stored / found already stored, for the metrics.
         self._ingest_lock = threading.Lock()
         self._accepted = 0
@@ -213,6 +216,11 @@ class ActivityService:
         """Fill `reasonName` in agent-state objects ({agentId: object}) from their
         `reasonId`: the one place every producer of such objects names reasons."""
         self._reason_names.name(account_id, agents)
+
+    def directory(self, account_id: str) -> DirectorySnapshot:
+        """The account's users and agent groups (not deleted), as of the store's current
+        revisions of both: one cheap read per call, the items re-read only when changed."""
+        return self._directory.snapshot(account_id)
 
     def _evaluator(self, account_id: str) -> Evaluate:
         def evaluate(agent_ids: tuple[int, ...] | None, as_of: int) -> dict[str, Any]:

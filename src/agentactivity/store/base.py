@@ -11,6 +11,7 @@ from typing import Protocol
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard_token import DashboardToken
 from agentactivity.events import Event
+from agentactivity.store.directory import Directory
 from agentactivity.store.reasons import ReasonCollections
 
 
@@ -72,6 +73,8 @@ class StoreBusyError(StoreError):
 class Store(Protocol):
     # The accounts' status reasons (store/reasons.py).
     reasons: ReasonCollections
+    # The accounts' users and agent groups (store/directory.py).
+    directory: Directory
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""

@@ -172,10 +172,93 @@ DASHBOARD_TOKENS = (
     )""",
 )
 
+# People and teams (SPEC section 8; store/directory.py, users.py, agent_groups.py). One
+# collection row per account holds both revisions (users, groups) and the last group id
+# given out: a change of either collection locks it, because memberships join the two
+# (a user must not enter a group that a concurrent change deletes). Group ids are the
+# account's sequence 1, 2, ...; the root -1 gets its row at the first group change.
+# `login_key` / `name_key` are the texts folded as configuration.text_key does, unique
+# among users not deleted / among the siblings not deleted. External ids are unique in
+# the account, deleted users included: a platform's id names one person for good, and a
+# connector resolves it with one read of the unique index. Their primary key starts with
+# the user, which is how a listing joins them (SQLite without statistics picked the
+# other index and scanned every id of the account for each user: 20 s for 10,000).
+_DIRECTORY = (
+    """CREATE TABLE directory_collections (
+        account_id TEXT NOT NULL,
+        users_revision BIGINT NOT NULL,
+        groups_revision BIGINT NOT NULL,
+        last_group_id BIGINT NOT NULL,
+        PRIMARY KEY (account_id)
+    )""",
+    """CREATE TABLE agent_groups (
+        account_id TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        parent_id BIGINT,
+        enabled BOOLEAN NOT NULL,
+        description TEXT,
+        deleted BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, id)
+    )""",
+    """CREATE TABLE users (
+        account_id TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        login_name TEXT NOT NULL,
+        login_key TEXT NOT NULL,
+        full_name TEXT,
+        nickname TEXT,
+        employee_id TEXT,
+        enabled BOOLEAN NOT NULL,
+        max_chats INTEGER,
+        skill_ids TEXT NOT NULL,
+        group_id BIGINT NOT NULL,
+        assignment_date TEXT NOT NULL,
+        deleted BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, id)
+    )""",
+    "CREATE INDEX users_by_group ON users (account_id, group_id)",
+    """CREATE TABLE user_external_ids (
+        account_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        user_id BIGINT NOT NULL,
+        PRIMARY KEY (account_id, user_id, source)
+    )""",
+    "CREATE UNIQUE INDEX user_external_ids_by_id "
+    "ON user_external_ids (account_id, source, external_id)",
+)
+_USERS_BY_LOGIN = "CREATE UNIQUE INDEX users_by_login ON users (account_id, login_key) WHERE "
+_GROUPS_BY_NAME = (
+    "CREATE UNIQUE INDEX agent_groups_by_name ON agent_groups (account_id, parent_id, name_key) "
+    "WHERE "
+)
+SQLITE_DIRECTORY = (
+    *_DIRECTORY,
+    _USERS_BY_LOGIN + "deleted = 0",
+    _GROUPS_BY_NAME + "deleted = 0",
+)
+POSTGRES_DIRECTORY = (
+    *_DIRECTORY,
+    _USERS_BY_LOGIN + "NOT deleted",
+    _GROUPS_BY_NAME + "NOT deleted",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
     Migration(3, "dashboard link secrets and tokens", DASHBOARD_TOKENS, DASHBOARD_TOKENS),
+    Migration(
+        4,
+        "people and teams: users, agent groups and their revisions",
+        SQLITE_DIRECTORY,
+        POSTGRES_DIRECTORY,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentactivity.clock import now_ms
+from agentactivity.configuration import check_revision
 from agentactivity.reasons import (
     ReasonFields,
     ReasonNotFound,
-    StaleRevision,
     StatusReason,
     TextTaken,
     text_key,
 )
 from agentactivity.store.adapter import Adapter, Sql
+from agentactivity.store.collections import REASON_COLLECTIONS
 
 _ITEM = "r.id, r.text, r.state, r.enabled, r.deleted, r.display_order"
 # Items with an order first, by order; then the others; ties by id (creation order).
@@ -78,7 +79,7 @@ class ReasonCollections:
         """Add the items (all or none) with new ids; returns (revision, the new items)."""
         with self._adapter.transaction() as sql:
             revision, last_id = self._lock(sql, account_id)
-            _check(if_match, revision)
+            check_revision(if_match, revision, "status reasons")
             taken = {
                 key: reason_id
                 for reason_id, key in sql(
@@ -157,19 +158,8 @@ class ReasonCollections:
 
     def _lock(self, sql: Sql, account_id: str) -> tuple[int, int]:
         """Create the collection if needed and lock it; (revision, last id given out)."""
-        sql(
-            "INSERT INTO reason_collections (account_id, revision, last_id) VALUES (?, 0, 0) "
-            "ON CONFLICT (account_id) DO NOTHING",
-            (account_id,),
-        )
-        ((revision, last_id),) = sql(
-            "SELECT revision, last_id FROM reason_collections WHERE account_id = ?"
-            # PostgreSQL: a second writer waits for the first to commit, then reads the
-            # revision it left (READ COMMITTED re-reads the locked row).
-            + sql.lock_clause,
-            (account_id,),
-        )
-        return int(revision), int(last_id)
+        revision, last_id = REASON_COLLECTIONS.lock(sql, account_id)
+        return revision, last_id
 
     def _locked_item(
         self, sql: Sql, account_id: str, reason_id: int, if_match: int
@@ -180,10 +170,8 @@ class ReasonCollections:
             (account_id, reason_id),
         )
         if not rows:
-            raise ReasonNotFound(
-                f"statusReasonId: no status reason {reason_id} in the account", revision
-            )
-        _check(if_match, revision)
+            raise ReasonNotFound(f"no status reason {reason_id} in the account", revision)
+        check_revision(if_match, revision, "status reasons")
         return revision, _item(rows[0])
 
     def _write(self, sql: Sql, account_id: str, revision: int, item: StatusReason) -> int:
@@ -211,15 +199,6 @@ def _values(item: StatusReason) -> tuple[Any, ...]:
         item.deleted,
         item.order,
     )
-
-
-def _check(if_match: int | None, revision: int) -> None:
-    if if_match is not None and if_match != revision:
-        raise StaleRevision(
-            f"If-Match: revision {if_match} is not the current one; the status reasons are at "
-            f"revision {revision} (read them again, then retry with If-Match: {revision})",
-            revision,
-        )
 
 
 def _taken_message(text: str, holder: int) -> str:

@@ -2,7 +2,8 @@
 
 It composes one object per concept, each the statements of its tables written once:
 the event log and accounts (event_log.py), API keys (credentials.py), dashboard links
-(dashboard_tokens.py) and status reasons (reasons.py, reached as `store.reasons`), and
+(dashboard_tokens.py), status reasons (reasons.py, reached as `store.reasons`) and the
+directory of users and agent groups (directory.py, `store.directory`), and
 applies the schema migrations (migrations.py) at open. A backend's module (sqlite.py,
 postgres.py) opens its adapter and hands it here.
 """
@@ -18,6 +19,7 @@ from agentactivity.store.adapter import Adapter
 from agentactivity.store.base import AppendResult
 from agentactivity.store.credentials import CredentialTable
 from agentactivity.store.dashboard_tokens import DashboardTokens
+from agentactivity.store.directory import Directory
 from agentactivity.store.event_log import EventLog
 from agentactivity.store.migrations import Migration
 from agentactivity.store.reasons import ReasonCollections
@@ -33,6 +35,7 @@ class SqlStore:
         self._credentials = CredentialTable(adapter)
         self._dashboard = DashboardTokens(adapter)
         self.reasons = ReasonCollections(adapter)
+        self.directory = Directory(adapter)
         try:
             if auto_migrate:
                 migrations.migrate(self)
