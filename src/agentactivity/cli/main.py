@@ -11,12 +11,12 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.cli.common import (
     DbOption,
     LogLevel,
     ShutdownTimeoutOption,
     build_service,
+    check_account,
     err,
     fail,
     load_settings,
@@ -148,8 +148,7 @@ def keys_create(
     The JSON has accountId, appKey, appSecret, accessToken, accessTokenSecret and scopes:
     the four values any OAuth 1.0a client needs. Keep it secret.
     """
-    if not ACCOUNT_ID.fullmatch(account):
-        raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
+    check_account(account)
     scopes = tuple(dict.fromkeys(scope or DEFAULT_SCOPES))
     for name in scopes:
         if name not in SCOPES:
