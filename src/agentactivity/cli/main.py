@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
+from agentactivity.cli.agents import register as register_agents
 from agentactivity.cli.common import (
     DbOption,
     LogLevel,
@@ -271,6 +272,7 @@ def simulate(
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 register_transfer(app)
+register_agents(app)
 register_dashboard(app)
 register_demo(app)
 
