@@ -12,6 +12,7 @@ from starlette.routing import Route
 from agentactivity.api.common import json_response
 from agentactivity.api.openapi.common import JSONObject, closed_object, json_content, json_error
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
+from agentactivity.api.openapi.directory import directory_paths, directory_schemas
 from agentactivity.api.openapi.operations import (
     activity_path_item,
     agent_state_path_item,
@@ -146,6 +147,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         STREAM_PATH: stream_path_item(settings),
         DISCOVERY_PATH: discovery_path_item(),
         **reason_paths(settings),
+        **directory_paths(settings),
     }
     optional = {
         HEALTHZ_PATH: _healthz,
@@ -182,7 +184,12 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": {**activity_schemas(settings), **state_schemas(), **reason_schemas()},
+            "schemas": {
+                **activity_schemas(settings),
+                **state_schemas(),
+                **reason_schemas(),
+                **directory_schemas(),
+            },
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",
