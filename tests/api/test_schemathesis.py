@@ -57,7 +57,7 @@ from agentactivity.api.paths import (
 )
 from agentactivity.api.reasons import IF_MATCH_PATTERN
 from agentactivity.credentials import Credentials
-from agentactivity.directory import AgentGroup, User
+from agentactivity.directory import ROOT_GROUP_ID, AgentGroup, User
 from agentactivity.directory_items import Change, group_id
 from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
@@ -122,11 +122,14 @@ def api_app(service: ActivityService, clock: FakeClock) -> Starlette:
     service.store.reasons.create(
         ACCOUNT, [ReasonFields("Lunch"), ReasonFields("Meeting", order=2), ReasonFields("x")]
     )
-    # Groups 1 to 3 and users 1 to 3 (drawn ids are often small), one of them in a group.
+    # Groups 1 to 3 and users 1 to 3 (drawn ids are often small), one of them in a group;
+    # group 2 under 1 with agent 7 in it: drawn group ids of queries are moved to 1 and 2.
     directory = service.store.directory
-    directory.groups.create(ACCOUNT, [Change(AgentGroup("", f"G{n}", "-1")) for n in range(3)])
+    directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Sales", ROOT_GROUP_ID))])
+    directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Tier 2", "1"))])
+    directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Support", ROOT_GROUP_ID))])
     users = [Change(User(n, f"u{n}", group_id="1" if n == 1 else "-1")) for n in (1, 2, 3)]
-    directory.users.create(ACCOUNT, users)
+    directory.users.create(ACCOUNT, [*users, Change(User(7, "ann", group_id="2"))])
     return create_app(service)
 
 
@@ -185,6 +188,32 @@ def _like(original: Any, number: int) -> Any:
 
 
 _REVISION = re.compile(IF_MATCH_PATTERN)
+_GROUP_ID_TEXT = re.compile(r"-1|0*[0-9]{1,19}")
+KNOWN_GROUPS = ["-1", "1", "2"]
+
+
+def _known_group(item: Any) -> Any:
+    """A group id the document accepts becomes one of the seeded groups, in the same
+    form (an unknown one is a 400 the document cannot foresee); anything else stays."""
+    if isinstance(item, str) and _GROUP_ID_TEXT.fullmatch(item.strip()):
+        return KNOWN_GROUPS[int(item.strip()) % len(KNOWN_GROUPS)]
+    if _is_int(item) and -1 <= item < 2**63:
+        return int(KNOWN_GROUPS[item % len(KNOWN_GROUPS)])
+    if isinstance(item, float) and item.is_integer() and -1 <= item < 2**63:
+        return float(KNOWN_GROUPS[int(item) % len(KNOWN_GROUPS)])
+    return item
+
+
+def _known_groups(value: Any) -> Any:
+    """`agentGroupIds` (a list in text or JSON, or one number) with its ids moved."""
+    if isinstance(value, str) and "," in value:
+        items = value.split(",")
+        if all(_GROUP_ID_TEXT.fullmatch(item.strip()) for item in items):
+            return ",".join(_known_group(item) for item in items)
+        return value
+    if isinstance(value, list):
+        return [_known_group(item) for item in value]
+    return _known_group(value)
 
 
 # The configuration collections: the path's id parameter and the current revision.
@@ -267,7 +296,7 @@ def _within_server_rules(case: Any, now: int) -> None:
                     event[name] = int(value)
             if _is_int(event.get("time")):  # any integer is valid to the document
                 event["time"] = now - abs(event["time"]) % (RETENTION_MS - 60_000)
-    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds and `to` only
+    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds, groups and `to`
         params = case.body if case.method == "POST" else case.query
         if not isinstance(params, dict):
             return
@@ -287,6 +316,8 @@ def _within_server_rules(case: Any, now: int) -> None:
             # A multiple of interval, between interval and the old timeframe (or interval).
             fixed = interval * max(1, timeframe // interval)
             params["timeframe"] = _like(params["timeframe"], fixed)
+        if "agentGroupIds" in params:
+            params["agentGroupIds"] = _known_groups(params["agentGroupIds"])
         to = _whole(params.get("to"))
         if to is not None:
             # Not in the future, and the window it ends inside the retention.

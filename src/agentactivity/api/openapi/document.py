@@ -20,7 +20,8 @@ from agentactivity.api.openapi.operations import (
     ingest_path_item,
 )
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
-from agentactivity.api.openapi.schemas import activity_schemas, state_schemas
+from agentactivity.api.openapi.schemas import activity_schemas
+from agentactivity.api.openapi.state import state_schemas
 from agentactivity.api.openapi.stream import stream_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
