@@ -29,6 +29,7 @@ from agentactivity.cli.demo import register as register_demo
 from agentactivity.cli.transfer import register as register_transfer
 from agentactivity.clock import now_ms
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
+from agentactivity.directory import DirectorySnapshot
 from agentactivity.logs import setup_logging
 from agentactivity.serve import Listen, run_service
 from agentactivity.store import StoreError
@@ -175,6 +176,16 @@ def query(
         int | None, typer.Option(help="End of the window, epoch ms (default: now).")
     ] = None,
     totals: Annotated[bool, typer.Option(help="Add a TOTAL row over the listed agents.")] = False,
+    groups: Annotated[
+        str | None,
+        typer.Option(
+            "--groups",
+            help="Only the members of these agent groups and of the groups below them "
+            "(comma-separated group ids; -1 is the root, i.e. everyone), and a table of "
+            "each group's sums.",
+            show_default=False,
+        ),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(help="Service URL. Default: the file's baseUrl, else http://127.0.0.1:8080."),
@@ -183,10 +194,16 @@ def query(
 ) -> None:
     """Ask the service how agents' time was spent, signed with OAuth 1.0a.
 
-    Example: agentactivity query --credentials demo-credentials.json --timeframe 60 --interval 15
+    \b
+    Examples:
+      agentactivity query --credentials demo-credentials.json --timeframe 60 --interval 15
+      agentactivity query --credentials demo-credentials.json --timeframe 60 --groups -1
 
     Prints one table per interval (newest first) and one for the whole window, with
-    durations as h:mm:ss; --json prints exactly what the API answered.
+    durations as h:mm:ss and each agent's name beside its id (from the account's users);
+    with --groups, a table of each group's sums after each of them (the ids are in its
+    first column: `--groups -1` lists every group). --json prints exactly what the API
+    answered.
     """
     from agentactivity.cli.client import Client, ClientCredentials, ClientError
     from agentactivity.cli.tables import print_activity
@@ -200,13 +217,24 @@ def query(
             interval=interval,
             to=to,
             totals="true" if totals else None,
+            agentGroupIds=groups,
+            groupTotals="true" if groups is not None else None,
         )
     except ClientError as exc:
         raise fail(str(exc), 2 if exc.status == 400 else 1) from exc
     if as_json:
         print(json.dumps(response))
-    else:
-        print_activity(out, response)
+        return
+    try:
+        users = client.users()
+        teams = client.agent_groups() if groups is not None else []
+        directory: DirectorySnapshot | None = DirectorySnapshot.of(users, teams)
+    except ClientError as exc:
+        # The figures are what was asked for: without names (a server without the
+        # directory, keys of another kind) they are still worth printing.
+        err.print(f"(agents shown without names: {exc})", markup=False, highlight=False)
+        directory = None
+    print_activity(out, response, directory)
 
 
 @app.command()
