@@ -21,9 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentactivity.configuration import FieldProblem
-from agentactivity.directory import DirectorySnapshot, User
-from agentactivity.directory_items import parse_user
+from agentactivity.configuration import FieldProblem, text_key
+from agentactivity.directory import ROOT_GROUP_ID, DirectorySnapshot, User
+from agentactivity.directory_items import group_id, parse_user
 
 # The columns, in the order `export` writes them; the API's field names. `agentGroupId`
 # is `memberOf.agentGroupId` (a user is in one group: the vendor's object of one key
@@ -125,6 +125,28 @@ def group_path(directory: DirectorySnapshot, group_id: str) -> str:
     path = join_escaped(names, PATH_SEPARATOR)
     # A top-level group named like an id ("2024") would read back as that id.
     return PATH_SEPARATOR + path if _ID_CELL.fullmatch(path) else path
+
+
+def find_group(directory: DirectorySnapshot, cell: str) -> str | None:
+    """The group a cell names as `agentGroupId` does (an id, or a name path whose parts
+    match ignoring case and surrounding blanks), if the directory has it."""
+    text = cell.strip()
+    if _ID_CELL.fullmatch(text):
+        found = group_id(text)
+        return found if found in directory.groups else None
+    problems: list[FieldProblem] = []
+    parts = _path(text, problems)
+    if problems:
+        return None  # an empty name: no group has it
+    current = ROOT_GROUP_ID
+    for part in parts:
+        key = text_key(part)
+        children = (g for g in directory.groups.values() if g.parent_id == current)
+        found = next((g.id for g in children if text_key(g.name) == key), None)
+        if found is None:
+            return None
+        current = found
+    return current
 
 
 def user_row(user: User, directory: DirectorySnapshot) -> list[str]:

@@ -127,16 +127,27 @@ def test_groups_narrow_to_a_team_and_show_each_groups_sums(server: Server, world
         assert name in line
         for entry in per_group[group]:  # Online, Back soon, Away, Logged in
             assert tl.duration(entry["value"]["total"]) in line, (group, line)
-    # --json is the API's answer, group sums included.
+    # --json is the API's answer, group sums included; a name path names the same group.
     printed = json.loads(query(world, "--groups", ids["Sales"], "--json"))
     assert printed["agentsMetrics"]["metricsPerGroup"] == per_group
+    assert json.loads(query(world, "--groups", " sales ", "--json")) == printed
+    tier_2 = json.loads(query(world, "--groups", f"{ids['Support']},Sales/Tier 2", "--json"))
+    assert list(tier_2["agentsMetrics"]["metricsPerAgent"]) == [tl.A, tl.B]
 
 
-def test_an_unknown_group_is_a_usage_error(world: Any) -> None:
+@pytest.mark.parametrize(
+    ("groups", "says"),
+    [
+        ("999", "agentGroupIds: no agent group '999'"),  # the service's refusal
+        ("1,,2", "agentGroupIds"),
+        ("Sales/Tier 9", "--groups: no agent group 'Sales/Tier 9'"),
+    ],
+)
+def test_an_unknown_group_is_a_usage_error(world: Any, groups: str, says: str) -> None:
     creds = world[0]
     result = run_cli(
-        "query", "--credentials", str(creds), "--timeframe", "60", "--groups", "999",
+        "query", "--credentials", str(creds), "--timeframe", "60", "--groups", groups,
         cwd=creds.parent,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
-    assert "agentGroupIds" in result.stderr and "999" in result.stderr
+    assert says in result.stderr and result.stdout == ""

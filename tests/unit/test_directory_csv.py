@@ -14,6 +14,7 @@ from agentactivity.directory_csv import (
     COLUMNS,
     RowProblem,
     UserRow,
+    find_group,
     group_path,
     join_escaped,
     read_users,
@@ -204,3 +205,24 @@ def test_written_users_read_back_as_the_same_users() -> None:
     for row, user in zip(rows, users, strict=True):
         assert row.path == paths[user.group_id]
         assert row.user == dataclasses.replace(user, group_id="-1")  # paths resolve later
+
+
+@pytest.mark.parametrize(
+    ("cell", "group"),
+    [
+        ("2", "2"),
+        ("002", "2"),
+        ("-1", "-1"),
+        ("/", "-1"),
+        (" sales / TIER 2 ", "2"),
+        ("/2024", "3"),
+        ("2024/r\\/d \\\\ lab", "4"),
+        ("9", None),  # no such id
+        ("2024", None),  # an id, not the group named 2024
+        ("Tier 2", None),  # below Sales, not the root
+        ("Sales/Tier 2/x", None),
+        ("Sales//Tier 2", None),
+    ],
+)
+def test_a_group_found_by_id_or_path(cell: str, group: str | None) -> None:
+    assert find_group(directory(), cell) == group

@@ -29,7 +29,8 @@ from agentactivity.cli.demo import register as register_demo
 from agentactivity.cli.transfer import register as register_transfer
 from agentactivity.clock import now_ms
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
-from agentactivity.directory import DirectorySnapshot
+from agentactivity.directory import AgentGroup, DirectorySnapshot
+from agentactivity.directory_items import is_group_id
 from agentactivity.logs import setup_logging
 from agentactivity.serve import Listen, run_service
 from agentactivity.store import StoreError
@@ -181,8 +182,8 @@ def query(
         typer.Option(
             "--groups",
             help="Only the members of these agent groups and of the groups below them "
-            "(comma-separated group ids; -1 is the root, i.e. everyone), and a table of "
-            "each group's sums.",
+            "(comma-separated group ids or name paths such as 'Sales/Tier 2'; -1 is the "
+            "root, i.e. everyone), and a table of each group's sums.",
             show_default=False,
         ),
     ] = None,
@@ -198,6 +199,7 @@ def query(
     Examples:
       agentactivity query --credentials demo-credentials.json --timeframe 60 --interval 15
       agentactivity query --credentials demo-credentials.json --timeframe 60 --groups -1
+      agentactivity query --credentials demo-credentials.json --timeframe 60 --groups Sales
 
     Prints one table per interval (newest first) and one for the whole window, with
     durations as h:mm:ss and each agent's name beside its id (from the account's users);
@@ -210,6 +212,7 @@ def query(
 
     try:
         client = Client(ClientCredentials.load(credentials, base_url))
+        teams = client.agent_groups() if groups is not None else []
         response = client.agent_activity(
             timeframe=timeframe,
             agentIds=agents,
@@ -217,7 +220,7 @@ def query(
             interval=interval,
             to=to,
             totals="true" if totals else None,
-            agentGroupIds=groups,
+            agentGroupIds=None if groups is None else _group_ids(groups, teams),
             groupTotals="true" if groups is not None else None,
         )
     except ClientError as exc:
@@ -226,15 +229,34 @@ def query(
         print(json.dumps(response))
         return
     try:
-        users = client.users()
-        teams = client.agent_groups() if groups is not None else []
-        directory: DirectorySnapshot | None = DirectorySnapshot.of(users, teams)
+        directory: DirectorySnapshot | None = DirectorySnapshot.of(client.users(), teams)
     except ClientError as exc:
         # The figures are what was asked for: without names (a server without the
         # directory, keys of another kind) they are still worth printing.
         err.print(f"(agents shown without names: {exc})", markup=False, highlight=False)
         directory = None
     print_activity(out, response, directory)
+
+
+def _group_ids(groups: str, teams: list[AgentGroup]) -> str:
+    """`--groups` as the API's agentGroupIds: name paths become their groups' ids (ids,
+    and empty items, go as they are: the service says what is wrong with one)."""
+    from agentactivity.directory_csv import find_group
+
+    directory = DirectorySnapshot.of([], teams)
+    ids = []
+    for item in groups.split(","):
+        plain = not item.strip() or is_group_id(item.strip())
+        found = item.strip() if plain else find_group(directory, item)
+        if found is None:
+            raise fail(
+                f"--groups: no agent group {item.strip()!r} (give group ids, or name paths "
+                "below the root such as Sales/Tier 2; `agentactivity agents export` shows "
+                "the paths)",
+                2,
+            )
+        ids.append(found)
+    return ",".join(ids)
 
 
 @app.command()
