@@ -32,7 +32,8 @@ def summary(result: ImportResult, would: bool = False) -> str:
     verb = "would be " if would else ""
     return (
         f"{result.created} {verb}created, {result.updated} {verb}updated{restored}, "
-        f"{result.unchanged} unchanged; {result.groups_created} groups {verb}created"
+        f"{result.unchanged} unchanged; {result.groups_created} "
+        f"group{'' if result.groups_created == 1 else 's'} {verb}created"
     )
 
 
