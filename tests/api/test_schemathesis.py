@@ -57,7 +57,7 @@ from agentactivity.api.paths import (
 )
 from agentactivity.api.reasons import IF_MATCH_PATTERN
 from agentactivity.credentials import Credentials
-from agentactivity.directory import ROOT_GROUP_ID, AgentGroup, User
+from agentactivity.directory import AgentGroup, User
 from agentactivity.directory_items import Change, group_id
 from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
@@ -122,14 +122,11 @@ def api_app(service: ActivityService, clock: FakeClock) -> Starlette:
     service.store.reasons.create(
         ACCOUNT, [ReasonFields("Lunch"), ReasonFields("Meeting", order=2), ReasonFields("x")]
     )
-    # Groups 1 to 3 and users 1 to 3 (drawn ids are often small), one of them in a group;
-    # group 2 under 1 with agent 7 in it: drawn group ids of queries are moved to 1 and 2.
+    # Groups 1 to 3 and users 1 to 3 (drawn ids are often small), one of them in a group.
     directory = service.store.directory
-    directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Sales", ROOT_GROUP_ID))])
-    directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Tier 2", "1"))])
-    directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Support", ROOT_GROUP_ID))])
+    directory.groups.create(ACCOUNT, [Change(AgentGroup("", f"G{n}", "-1")) for n in range(3)])
     users = [Change(User(n, f"u{n}", group_id="1" if n == 1 else "-1")) for n in (1, 2, 3)]
-    directory.users.create(ACCOUNT, [*users, Change(User(7, "ann", group_id="2"))])
+    directory.users.create(ACCOUNT, users)
     return create_app(service)
 
 
@@ -189,31 +186,31 @@ def _like(original: Any, number: int) -> Any:
 
 _REVISION = re.compile(IF_MATCH_PATTERN)
 _GROUP_ID_TEXT = re.compile(r"-1|0*[0-9]{1,19}")
-KNOWN_GROUPS = ["-1", "1", "2"]
 
 
-def _known_group(item: Any) -> Any:
-    """A group id the document accepts becomes one of the seeded groups, in the same
-    form (an unknown one is a 400 the document cannot foresee); anything else stays."""
+def _known_group(item: Any, known: list[str]) -> Any:
+    """A group id the document accepts becomes one of the account's groups (the cases
+    on the directory's paths may have deleted some), in the same form: an unknown one is
+    a 400 the document cannot foresee. Anything else stays."""
     if isinstance(item, str) and _GROUP_ID_TEXT.fullmatch(item.strip()):
-        return KNOWN_GROUPS[int(item.strip()) % len(KNOWN_GROUPS)]
+        return known[int(item.strip()) % len(known)]
     if _is_int(item) and -1 <= item < 2**63:
-        return int(KNOWN_GROUPS[item % len(KNOWN_GROUPS)])
+        return int(known[item % len(known)])
     if isinstance(item, float) and item.is_integer() and -1 <= item < 2**63:
-        return float(KNOWN_GROUPS[int(item) % len(KNOWN_GROUPS)])
+        return float(known[int(item) % len(known)])
     return item
 
 
-def _known_groups(value: Any) -> Any:
+def _known_groups(value: Any, known: list[str]) -> Any:
     """`agentGroupIds` (a list in text or JSON, or one number) with its ids moved."""
     if isinstance(value, str) and "," in value:
         items = value.split(",")
         if all(_GROUP_ID_TEXT.fullmatch(item.strip()) for item in items):
-            return ",".join(_known_group(item) for item in items)
+            return ",".join(_known_group(item, known) for item in items)
         return value
     if isinstance(value, list):
-        return [_known_group(item) for item in value]
-    return _known_group(value)
+        return [_known_group(item, known) for item in value]
+    return _known_group(value, known)
 
 
 # The configuration collections: the path's id parameter and the current revision.
@@ -274,7 +271,7 @@ def _collections_within_server_rules(case: Any, service: ActivityService) -> Non
                 item["parentGroupId"] = None
 
 
-def _within_server_rules(case: Any, now: int) -> None:
+def _within_server_rules(case: Any, now: int, service: ActivityService) -> None:
     """Move clock-dependent and cross-field values to where the server accepts them.
 
     Only values the document accepts are moved, and only to values it accepts too, so a
@@ -317,7 +314,8 @@ def _within_server_rules(case: Any, now: int) -> None:
             fixed = interval * max(1, timeframe // interval)
             params["timeframe"] = _like(params["timeframe"], fixed)
         if "agentGroupIds" in params:
-            params["agentGroupIds"] = _known_groups(params["agentGroupIds"])
+            known = sorted(service.directory(ACCOUNT).groups, key=int)
+            params["agentGroupIds"] = _known_groups(params["agentGroupIds"], known)
         to = _whole(params.get("to"))
         if to is not None:
             # Not in the future, and the window it ends inside the retention.
@@ -342,7 +340,7 @@ def _within_server_rules(case: Any, now: int) -> None:
 def test_api_conforms_to_its_openapi_document(
     case: Any, api_app: Starlette, oauth: OAuth1, clock: FakeClock
 ) -> None:
-    _within_server_rules(case, clock.now)
+    _within_server_rules(case, clock.now, api_app.state.service)
     if case.path in _COLLECTIONS or case.path in _ITEM_PATHS:
         _collections_within_server_rules(case, api_app.state.service)
     excluded: list[CheckFunction] = []

@@ -169,8 +169,8 @@ def too_many(count: int) -> ApiError:
 
 
 class CollectionHandlers(Handlers, Generic[Item, Fields, Id]):
-    """The handlers of one collection: `listing` and `items` on the collection path,
-    `item` on the item path."""
+    """The handlers of one collection: `items` on the collection path, `item` on the
+    item path."""
 
     def __init__(
         self,
