@@ -49,6 +49,7 @@ MAX_ITEMS_PER_REQUEST = 1_000
 IF_MATCH_PATTERN = '^(?:[0-9]{1,18}|"[0-9]{1,18}"|W/"[0-9]{1,18}")$'
 _IF_MATCH = re.compile(IF_MATCH_PATTERN)
 _TRUE, _FALSE = ("true", "1"), ("false", "0", "")
+_PATH_NUMBER = re.compile("[1-9][0-9]{0,18}")
 _REFUSALS = {ItemNotFound: 404, ItemConflict: 409, ItemInvalid: 400}
 
 Item = TypeVar("Item")
@@ -95,6 +96,12 @@ class Collection(Generic[Item, Fields, Id]):
     overrides: tuple[str, ...] = ("PUT",)  # what X-HTTP-Method-Override may say
     created_status: int = 200
     item_path: str | None = None  # for `Location` when one item was created
+
+
+def path_number(raw: str, maximum: int) -> int | None:
+    """A path's id that is a positive whole number up to `maximum`, written plainly (no
+    sign, no leading zero); None for anything else (a 404)."""
+    return int(raw) if _PATH_NUMBER.fullmatch(raw) and int(raw) <= maximum else None
 
 
 def answer(payload: Any, revision: int, status: int = 200, **headers: str) -> Response:

@@ -9,10 +9,7 @@ vendor's documented answer).
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from agentactivity.api.collections import Collection, CollectionHandlers
+from agentactivity.api.collections import Collection, CollectionHandlers, path_number
 from agentactivity.api.common import Authenticator
 from agentactivity.api.paths import AGENT_GROUP_PATH, USER_PATH
 from agentactivity.configuration import whole_or_digits
@@ -34,14 +31,8 @@ from agentactivity.store import Store
 from agentactivity.store.agent_groups import AgentGroups
 from agentactivity.store.users import Users
 
-_USER_ID = re.compile("[1-9][0-9]{0,18}")
-# What both directory collections do beyond the status reasons: the vendor's override
-# of DELETE, and 201 for a create.
-_DIRECTORY_WAYS: dict[str, Any] = {"overrides": ("PUT", "DELETE"), "created_status": 201}
-
-
-def _path_user_id(raw: str) -> int | None:
-    return int(raw) if _USER_ID.fullmatch(raw) and int(raw) <= MAX_USER_ID else None
+# The vendor's override header may also say DELETE on these paths.
+_OVERRIDES = ("PUT", "DELETE")
 
 
 def _body_user_id(value: object) -> int | None:
@@ -62,7 +53,7 @@ USERS: Collection[User, Change[User], int] = Collection(
     plural="users",
     id_name="userId",
     id_rule="ids are the agents' ids: positive whole numbers",
-    path_id=_path_user_id,
+    path_id=lambda raw: path_number(raw, MAX_USER_ID),
     store=_users,
     to_json=user_json,
     parse_items=parse_users,
@@ -70,7 +61,8 @@ USERS: Collection[User, Change[User], int] = Collection(
     delete=lambda store, account, ids, if_match: _users(store).delete(account, ids, if_match),
     body_id=_body_user_id,
     get=lambda store, account_id, user_id: _users(store).get(account_id, user_id),
-    **_DIRECTORY_WAYS,
+    overrides=_OVERRIDES,
+    created_status=201,  # the vendor's documented answer to a create
     item_path=USER_PATH,
 )
 
@@ -89,7 +81,8 @@ GROUPS: Collection[AgentGroup, Change[AgentGroup], str] = Collection(
     ),
     body_id=group_id,
     get=lambda store, account_id, item_id: _groups(store).get(account_id, item_id),
-    **_DIRECTORY_WAYS,
+    overrides=_OVERRIDES,
+    created_status=201,  # the vendor's documented answer to a create
     item_path=AGENT_GROUP_PATH,
 )
 

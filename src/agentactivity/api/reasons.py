@@ -7,8 +7,6 @@ Every answer carries the collection's revision in `ac-revision`; creates answer 
 
 from __future__ import annotations
 
-import re
-
 from agentactivity.api.collections import (
     IF_MATCH_PATTERN,
     MAX_ITEMS_PER_REQUEST,
@@ -16,6 +14,7 @@ from agentactivity.api.collections import (
     REVISION_HEADER,
     Collection,
     CollectionHandlers,
+    path_number,
 )
 from agentactivity.api.common import Authenticator
 from agentactivity.reasons import (
@@ -38,12 +37,6 @@ __all__ = [
     "ReasonHandlers",
 ]
 
-_REASON_ID = re.compile("[1-9][0-9]{0,18}")
-
-
-def _reason_id(raw: str) -> int | None:
-    return int(raw) if _REASON_ID.fullmatch(raw) and int(raw) <= MAX_REASON_ID else None
-
 
 def _delete(
     store: Store, account_id: str, ids: list[int], if_match: int
@@ -58,7 +51,7 @@ REASONS: Collection[StatusReason, ReasonFields, int] = Collection(
     plural="status reasons",
     id_name="statusReasonId",
     id_rule="ids are positive whole numbers",
-    path_id=_reason_id,
+    path_id=lambda raw: path_number(raw, MAX_REASON_ID),
     store=lambda store: store.reasons,
     to_json=StatusReason.to_json,
     parse_items=parse_reasons,

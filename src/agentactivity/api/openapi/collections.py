@@ -40,6 +40,7 @@ class CollectionDoc:
     update_description: str
     delete_description: str
     conflict: str  # what a 409 means
+    aside: str = ""  # after the listing's summary: " (Away reasons)"
     invalid: str = ""  # what else a 400 means, beyond a field breaking its own rule
     # The directory's: get one, delete an array, override DELETE, 201 with Location.
     directory: bool = False
@@ -142,7 +143,7 @@ def _listing(doc: CollectionDoc, settings: Settings) -> JSONObject:
     return _operation(
         doc,
         f"list{doc.one}s",
-        f"The account's {doc.tag}",
+        f"The account's {doc.tag}{doc.aside}",
         description=f"Scope `read` or `admin`. {doc.list_description}",
         parameters=parameters,
         responses={
@@ -186,8 +187,14 @@ def _create(doc: CollectionDoc, settings: Settings) -> JSONObject:
     )
 
 
-def _any_case(word: str) -> str:
-    return "".join(f"[{letter.upper()}{letter.lower()}]" for letter in word)
+def _article(noun: str) -> str:
+    return "an" if noun[0] in "aeio" else "a"  # "a user", "an agent group"
+
+
+def _any_case_pattern(words: tuple[str, ...]) -> str:
+    """Any of the words, in any case (`^[Pp][Uu][Tt]$`)."""
+    cased = ["".join(f"[{c.upper()}{c.lower()}]" for c in word) for word in words]
+    return f"^{cased[0]}$" if len(cased) == 1 else f"^(?:{'|'.join(cased)})$"
 
 
 def _update(doc: CollectionDoc, settings: Settings, override: bool) -> JSONObject:
@@ -200,15 +207,15 @@ def _update(doc: CollectionDoc, settings: Settings, override: bool) -> JSONObjec
                 "header",
                 OVERRIDE_HEADER,
                 f"`{'` or `'.join(verbs)}` (any case): this POST is a "
-                f"{' or a '.join(verbs)} (for clients that cannot send them). Missing or "
-                "another value is 400.",
-                {"type": "string", "pattern": f"^(?:{'|'.join(map(_any_case, verbs))})$"},
+                f"{' or a '.join(verbs)} (for clients that cannot send {' or '.join(verbs)}). "
+                "Missing or another value is 400.",
+                {"type": "string", "pattern": _any_case_pattern(verbs)},
             )
         )
         if doc.directory:
             description += " With `DELETE`, the item is deleted and the body ignored."
     name = f"update{doc.one}" + ("ByOverride" if override else "")
-    summary = f"Replace {'an' if doc.noun[0] in 'aeio' else 'a'} {doc.noun}"
+    summary = f"Replace {_article(doc.noun)} {doc.noun}"
     if override:
         summary += f" (POST with {OVERRIDE_HEADER}: {' or '.join(verbs)})"
     return _operation(
@@ -243,21 +250,20 @@ def _delete(doc: CollectionDoc, settings: Settings, many: bool) -> JSONObject:
     else:
         parameters.insert(1, doc.id_parameter)
     schema = {"type": "array", "items": ref(doc.one)} if many else ref(doc.one)
-    statuses = (
-        (400, 401, 403, 404, 408, 409, 412, 413, 428)
-        if many
-        else (400, 401, 403, 404, 409, 412, 428)
-    )
+    statuses = [400, 401, 403, 404, 412, 428] + ([408, 413] if many else [])
+    if doc.directory:
+        statuses.append(409)  # a group with members or subgroups, the root
     return _operation(
         doc,
         f"delete{doc.one}" + ("s" if many else ""),
-        f"Delete {'the ' + doc.tag + ' of an array of ids' if many else 'one ' + doc.noun} "
-        "(kept, marked `deleted`)",
+        f"Delete the {doc.tag} of an array of ids (they stay, marked `deleted`)"
+        if many
+        else f"Delete {_article(doc.noun)} {doc.noun} (it stays, marked `deleted`)",
         description=f"Scope `admin`. {doc.delete_description}",
         parameters=parameters,
         **extra,
         responses={
-            "200": _ok(doc, "The item(s), deleted.", schema),
+            "200": _ok(doc, "The items, deleted." if many else "The item, deleted.", schema),
             **_refusals(doc, settings, *statuses),
         },
     )

@@ -33,6 +33,7 @@ REASONS_DOC = CollectionDoc(
     delete_description="The item is hidden from listings without `include_deleted=true`, "
     "and still names its id in agent states. Deleting a deleted item changes nothing.",
     conflict="Another item not deleted has that text (ignoring case).",
+    aside=" (Away reasons)",
 )
 
 
