@@ -25,23 +25,10 @@ from agentactivity.configuration import FieldProblem, text_key
 from agentactivity.directory import ROOT_GROUP_ID, DirectorySnapshot, User
 from agentactivity.directory_items import group_id, parse_user
 
-# The columns, in the order `export` writes them; the API's field names. `agentGroupId`
-# is `memberOf.agentGroupId` (a user is in one group: the vendor's object of one key
-# would only add a level).
-COLUMNS = (
-    "id",
-    "loginName",
-    "fullName",
-    "nickname",
-    "employeeId",
-    "isEnabled",
-    "maxChats",
-    "skillIds",
-    "agentGroupId",
-    "externalIds",
-)
-REQUIRED = ("id", "loginName")
-# The User attribute each column sets (an update leaves the others as stored).
+# The columns, in the order `export` writes them, and the User attribute each sets (an
+# update leaves the others as stored): the API's field names. `agentGroupId` is
+# `memberOf.agentGroupId` (a user is in one group: the vendor's object of one key would
+# only add a level).
 ATTRIBUTES = {
     "id": "id",
     "loginName": "login_name",
@@ -54,6 +41,8 @@ ATTRIBUTES = {
     "agentGroupId": "group_id",
     "externalIds": "external_ids",
 }
+COLUMNS = tuple(ATTRIBUTES)
+REQUIRED = ("id", "loginName")
 LIST_SEPARATOR = ";"
 PATH_SEPARATOR = "/"
 ESCAPE = "\\"
