@@ -14,6 +14,7 @@ For each agent count (default 1,000 and 10,000, simulated over 24 h):
 5. the ingest ceiling: the same rows with `executemany` into SQLite, same durability.
 
 Then, once: query time against 10x the history (Q1, same agents, 240 h instead of 24 h),
+Q1 with `groupTotals=true` over a 20-group directory against Q1 (bench/groups.py),
 resident bytes per retained event (fresh process), and profiles of the slow paths.
 Prints Rich tables, writes bench/results/latest.json and bench/results/latest.md.
 """
@@ -50,7 +51,7 @@ from rich.progress import (
 
 from agentactivity.engine import Engine
 from agentactivity.query import ActivityQuery
-from bench import ceiling, check, httpbench, profiling, sql_baseline, throughput
+from bench import ceiling, check, groups, httpbench, profiling, sql_baseline, throughput
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
 from bench.report import evaluate_targets, markdown, print_tables
 
@@ -443,6 +444,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duckdb-threads", type=int, default=None, help="default: all cores")
     parser.add_argument("--quick", action="store_true", help="small and fast: a smoke run")
     parser.add_argument("--no-history", action="store_true", help="skip the 10x history run")
+    parser.add_argument("--no-groups", action="store_true", help="skip Q1 with groupTotals")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
@@ -475,6 +477,9 @@ def run_all(
         results["runs"][str(agents)] = bench.run_agents(agents, end, http, profile)
     if not args.no_history:
         results["history"] = bench.history(reference, end)
+    if not args.no_groups:
+        bench.step(f"groupTotals: Q1 with and without, {reference:,} agents, alternately", None)
+        results["groups"] = groups.measure(reference, args.hours, end, max(args.repeat, 30))
     if not args.no_memory:
         results["memory"] = bench.memory(reference, end)
     if args.throughput_workers:

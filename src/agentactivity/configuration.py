@@ -124,7 +124,8 @@ def whole_or_digits(value: Any) -> int | None:
     out of range rather than cost a big conversion."""
     if isinstance(value, str):
         if value.isascii() and value.isdigit():
-            return int(value) if len(value) <= 20 else 10**20
+            digits = value.lstrip("0") or "0"  # leading zeros change nothing
+            return int(digits) if len(digits) <= 20 else 10**20
         return None
     return whole(value)
 

@@ -67,6 +67,15 @@ class AgentLabel:
 NO_LABEL = AgentLabel(None, None, ROOT_GROUP_ID)
 
 
+class UnknownGroups(ValueError):
+    """Group ids asked for that the directory does not have (or has deleted)."""
+
+    def __init__(self, group_ids: Iterable[str]) -> None:
+        self.group_ids = tuple(group_ids)
+        listed = ", ".join(repr(group_id) for group_id in self.group_ids)
+        super().__init__(f"agentGroupIds: no agent group {listed} (unknown or deleted)")
+
+
 @dataclass
 class DirectorySnapshot:
     """An account's users and groups not deleted, at one revision of each collection.
@@ -80,6 +89,9 @@ class DirectorySnapshot:
     revision: tuple[int, int] = (0, 0)  # (users, groups)
     _children: dict[str, list[str]] = field(init=False, repr=False)
     _labels: dict[int, AgentLabel] = field(init=False, repr=False)
+    # ancestors() per group, filled as asked: every agent of a group shares its chain,
+    # and a rollup over thousands of agents asks for the same few chains again and again.
+    _chains: dict[str, tuple[str, ...]] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if ROOT_GROUP_ID not in self.groups:
@@ -116,6 +128,11 @@ class DirectorySnapshot:
     def group_of(self, agent_id: int) -> str:
         return self.label(agent_id).group_id
 
+    def groups_of(self, agent_ids: Iterable[int]) -> list[str]:
+        """`group_of` of each agent (one call for the thousands of agents of a rollup)."""
+        labels = self._labels
+        return [labels.get(agent_id, NO_LABEL).group_id for agent_id in agent_ids]
+
     def descendants(self, group_ids: Iterable[str]) -> set[str]:
         """The groups and all groups below them (unknown ids are left out)."""
         found: set[str] = set()
@@ -129,12 +146,23 @@ class DirectorySnapshot:
 
     def ancestors(self, group_id: str) -> list[str]:
         """The group and the groups above it, up to the root (in that order)."""
+        return list(self.chain(group_id))
+
+    def chain(self, group_id: str) -> tuple[str, ...]:
+        """`ancestors` as a shared tuple (kept per group; do not change it)."""
+        cached = self._chains.get(group_id)
+        if cached is not None:
+            return cached
         chain: list[str] = []
         current: str | None = group_id if group_id in self.groups else ROOT_GROUP_ID
         while current is not None and current not in chain:
             chain.append(current)
             current = self.groups[current].parent_id if current in self.groups else None
-        return chain
+        # A parent that is gone (a safety net, as in _group_of) still rolls up to the root.
+        if chain[-1] != ROOT_GROUP_ID and ROOT_GROUP_ID not in chain:
+            chain.append(ROOT_GROUP_ID)
+        self._chains[group_id] = found = tuple(chain)
+        return found
 
     def members(self, group_ids: Iterable[str]) -> tuple[int, ...] | None:
         """The agent ids in the groups or their descendants, ascending; None when that
@@ -150,3 +178,22 @@ class DirectorySnapshot:
         """The groups whose totals an agent's figures count in: its own and every
         ancestor, up to the root."""
         return self.ancestors(self.group_of(agent_id))
+
+    def select(
+        self, agent_ids: tuple[int, ...] | None, group_ids: tuple[str, ...] | None
+    ) -> tuple[int, ...] | None:
+        """`agentIds` (None: all) narrowed to the members of `agentGroupIds` and their
+        descendants (None: not asked), ascending; None still means every agent.
+
+        Raises UnknownGroups when a group id is unknown or deleted."""
+        if group_ids is None:
+            return agent_ids
+        unknown = [group_id for group_id in group_ids if group_id not in self.groups]
+        if unknown:
+            raise UnknownGroups(unknown)
+        members = self.members(group_ids)
+        if members is None:  # the root holds everyone: no narrowing
+            return agent_ids
+        if agent_ids is None:
+            return members
+        return tuple(sorted(set(agent_ids).intersection(members)))

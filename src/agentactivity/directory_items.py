@@ -42,9 +42,6 @@ MAX_EXTERNAL_ID_CHARS = 256
 # cannot become two sources by spelling.
 SOURCE_PATTERN = "^[a-z0-9][a-z0-9._-]{0,63}$"
 _SOURCE = re.compile(SOURCE_PATTERN)
-# A group id as paths and fields carry it: the root's -1, or a positive whole number.
-GROUP_ID_PATTERN = "^(?:-1|[1-9][0-9]{0,18})$"
-_GROUP_ID = re.compile(GROUP_ID_PATTERN)
 
 _ID_RULE = (
     f"must be a whole number from 1 to {MAX_USER_ID} or a string of its digits "
@@ -107,8 +104,8 @@ def group_id(value: Any) -> str | None:
 
 
 def is_group_id(text: str) -> bool:
-    """A path's group id, written as answers write it."""
-    return _GROUP_ID.fullmatch(text) is not None
+    """A path's group id, written as answers write it (no sign, no leading zero)."""
+    return group_id(text) == text
 
 
 def _flag(raw: dict[str, Any], name: str, problems: Problems) -> bool:
@@ -195,7 +192,7 @@ def _member_of(raw: dict[str, Any], problems: Problems) -> str:
     value = raw.get("memberOf")
     # The vendor's field table says "array of", its own example one object: take both.
     if isinstance(value, list) and len(value) <= 1:
-        value = value[0] if value else None
+        value = None if not value else value[0] if isinstance(value[0], dict) else value
     if value is None:
         return ROOT_GROUP_ID
     if not isinstance(value, dict):

@@ -26,6 +26,10 @@ class ActivityQuery:
 
     `agent_ids` is None for `agentIds=all`, else the ascending distinct ids asked for.
     `to` is the window's end in epoch ms, or None for "now".
+    `agent_group_ids` (SPEC section 8) is None when not asked, else the distinct group ids
+    asked for, as given: the service checks them against the directory and narrows
+    `agent_ids` to their members before the engine sees the query. `group_totals` asks
+    for `metricsPerGroup` in every scope.
     """
 
     timeframe: int
@@ -34,6 +38,8 @@ class ActivityQuery:
     interval: int | None = None
     to: int | None = None
     totals: bool = False
+    agent_group_ids: tuple[str, ...] | None = None
+    group_totals: bool = False
 
     def window(self, now_ms: int) -> tuple[int, int]:
         """The window [S, E) in epoch ms."""

@@ -14,7 +14,7 @@ from agentactivity.api.app import create_app
 from agentactivity.credentials import Credentials
 from agentactivity.service import ActivityService
 from agentactivity.store import SQLiteStore
-from tests.conftest import ACCOUNT, FakeClock, OAuth1Auth
+from tests.conftest import ACCOUNT, FakeClock, OAuth1Auth, make_credentials
 
 EVENTS = f"/api/account/{ACCOUNT}/events"
 ACTIVITY = f"/operations/api/account/{ACCOUNT}/agentactivity"
@@ -122,3 +122,17 @@ def make_service(clock: FakeClock) -> Iterator[Callable[..., ActivityService]]:
     yield build
     for store in stores:
         store.close()
+
+
+@pytest.fixture
+def admin(service: ActivityService) -> Iterator[TestClient]:
+    """A client whose keys may change the account's configuration (scope admin only)."""
+    with client_for(service, make_credentials(service, ACCOUNT, ("admin",))) as client:
+        yield client
+
+
+@pytest.fixture
+def reader(service: ActivityService, credentials: Credentials) -> Iterator[TestClient]:
+    """Keys as `keys create` gives by default: read and ingest, not admin."""
+    with client_for(service, credentials) as client:
+        yield client

@@ -62,6 +62,10 @@ def test_shape_and_values(client: TestClient, clock: FakeClock) -> None:
         "activeChats": 2,
         "maxChats": 2,
         "atMaxConcurrency": True,
+        # No directory entry (SPEC 8): no name fields, in the root group.
+        "agentName": None,
+        "employeeId": None,
+        "agentGroupId": "-1",
     }
     assert body["agents"]["9"] == {
         "state": "OFFLINE",
@@ -72,6 +76,9 @@ def test_shape_and_values(client: TestClient, clock: FakeClock) -> None:
         "activeChats": 1,  # started while logged out: counts
         "maxChats": 0,
         "atMaxConcurrency": False,
+        "agentName": None,
+        "employeeId": None,
+        "agentGroupId": "-1",
     }
     # `to`: the state as events up to that instant left it (inclusive).
     earlier = current(client, to=now - 3 * HOUR)

@@ -21,6 +21,8 @@ from agentactivity.api.app import create_app
 from agentactivity.api.openapi import NDJSON, build_openapi, integer_range_pattern
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
+    AGENT_GROUP_PATH,
+    AGENT_GROUPS_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
     OPENAPI_PATH,
@@ -28,6 +30,8 @@ from agentactivity.api.paths import (
     REASONS_PATH,
     STATE_PATH,
     STREAM_PATH,
+    USER_PATH,
+    USERS_PATH,
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.dashboard.page import FILES as DASHBOARD_FILES
@@ -134,6 +138,7 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
     read = [*oauth, {"DashboardToken": []}, {"DashboardTokenQuery": []}]
     expected = {
         **dict.fromkeys((EVENTS_PATH, REASONS_PATH, REASON_PATH), oauth),
+        **dict.fromkeys((USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH), oauth),
         **dict.fromkeys((ACTIVITY_PATH, STATE_PATH, STREAM_PATH), read),
     }
     for path, item in document["paths"].items():
@@ -231,6 +236,7 @@ def test_optional_paths_are_documented_only_when_served() -> None:
     assert set(paths) == {
         *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, DISCOVERY_PATH),
         *(REASONS_PATH, REASON_PATH),
+        *(USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH),
     }
     assert OPENAPI_PATH in build_openapi(Settings())["paths"]
 

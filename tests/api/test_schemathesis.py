@@ -45,14 +45,20 @@ from agentactivity.api.app import create_app
 from agentactivity.api.openapi import NDJSON
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
+    AGENT_GROUP_PATH,
+    AGENT_GROUPS_PATH,
     EVENTS_PATH,
     REASON_PATH,
     REASONS_PATH,
     STATE_PATH,
     STREAM_PATH,
+    USER_PATH,
+    USERS_PATH,
 )
 from agentactivity.api.reasons import IF_MATCH_PATTERN
 from agentactivity.credentials import Credentials
+from agentactivity.directory import AgentGroup, User
+from agentactivity.directory_items import Change, group_id
 from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
@@ -116,6 +122,11 @@ def api_app(service: ActivityService, clock: FakeClock) -> Starlette:
     service.store.reasons.create(
         ACCOUNT, [ReasonFields("Lunch"), ReasonFields("Meeting", order=2), ReasonFields("x")]
     )
+    # Groups 1 to 3 and users 1 to 3 (drawn ids are often small), one of them in a group.
+    directory = service.store.directory
+    directory.groups.create(ACCOUNT, [Change(AgentGroup("", f"G{n}", "-1")) for n in range(3)])
+    users = [Change(User(n, f"u{n}", group_id="1" if n == 1 else "-1")) for n in (1, 2, 3)]
+    directory.users.create(ACCOUNT, users)
     return create_app(service)
 
 
@@ -174,29 +185,93 @@ def _like(original: Any, number: int) -> Any:
 
 
 _REVISION = re.compile(IF_MATCH_PATTERN)
+_GROUP_ID_TEXT = re.compile(r"-1|0*[0-9]{1,19}")
 
 
-def _reasons_within_server_rules(case: Any, service: ActivityService) -> None:
-    """In a positive case, a valid If-Match becomes the current revision (any other is a
-    412 the document cannot foresee), and a body's integer `id` the path's (the server
-    checks they match). In a negative case a valid If-Match becomes a stale one: the
-    invalid part may be `accountId`, which CONFIG pins to the real account, so that
-    nothing else would keep the request from succeeding."""
-    positive = case.meta is None or case.meta.generation.mode.is_positive
+def _known_group(item: Any, known: list[str]) -> Any:
+    """A group id the document accepts becomes one of the account's groups (the cases
+    on the directory's paths may have deleted some), in the same form: an unknown one is
+    a 400 the document cannot foresee. Anything else stays."""
+    if isinstance(item, str) and _GROUP_ID_TEXT.fullmatch(item.strip()):
+        return known[int(item.strip()) % len(known)]
+    if _is_int(item) and -1 <= item < 2**63:
+        return int(known[item % len(known)])
+    if isinstance(item, float) and item.is_integer() and -1 <= item < 2**63:
+        return float(known[int(item) % len(known)])
+    return item
+
+
+def _known_groups(value: Any, known: list[str]) -> Any:
+    """`agentGroupIds` (a list in text or JSON, or one number) with its ids moved."""
+    if isinstance(value, str) and "," in value:
+        items = value.split(",")
+        if all(_GROUP_ID_TEXT.fullmatch(item.strip()) for item in items):
+            return ",".join(_known_group(item, known) for item in items)
+        return value
+    if isinstance(value, list):
+        return [_known_group(item, known) for item in value]
+    return _known_group(value, known)
+
+
+# The configuration collections: the path's id parameter and the current revision.
+_COLLECTIONS = {
+    REASONS_PATH: ("statusReasonId", lambda store: store.reasons.revision(ACCOUNT)),
+    USERS_PATH: ("userId", lambda store: store.directory.revisions(ACCOUNT)[0]),
+    AGENT_GROUPS_PATH: ("agentGroupId", lambda store: store.directory.revisions(ACCOUNT)[1]),
+}
+_ITEM_PATHS = {
+    REASON_PATH: REASONS_PATH,
+    USER_PATH: USERS_PATH,
+    AGENT_GROUP_PATH: AGENT_GROUPS_PATH,
+}
+
+
+def _collections_within_server_rules(case: Any, service: ActivityService) -> None:
+    """A valid If-Match becomes the current revision (any other is a 412 the document
+    cannot foresee), and a body's `id` the path's (the server checks they match). In a
+    case invalid in its path, a valid If-Match becomes a stale one instead: the invalid
+    part may be `accountId`, which CONFIG pins to the real account, so that nothing else
+    would keep the request from succeeding. (Cases invalid elsewhere keep the current
+    revision: the coverage phase re-sends such a case's headers with valid parts, which
+    a stale revision would make a 412.) Valid group references become the root: whether
+    a group is unknown, deleted or below another is the store's to know."""
+    stale = case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH)
+    collection = _ITEM_PATHS.get(case.path, case.path)
+    id_name, revision_of = _COLLECTIONS[collection]
     headers = case.headers  # a case-insensitive mapping
     value = headers.get("If-Match") if headers is not None else None
     if isinstance(value, str) and _REVISION.fullmatch(value.strip()):
-        revision = service.store.reasons.revision(ACCOUNT)
-        headers["If-Match"] = str(revision if positive else revision + 1)
-    path_id = _whole((case.path_parameters or {}).get("statusReasonId"))
+        revision = revision_of(service.store)
+        # A copy: the coverage phase may share one mapping between cases of both kinds.
+        case.headers = headers = type(headers)(headers)
+        headers["If-Match"] = str(revision + 1 if stale else revision)
+    raw_id = (case.path_parameters or {}).get(id_name)
+    path_id = raw_id if isinstance(raw_id, str) and raw_id == "-1" else _whole(raw_id)
     body = case.body
-    if case.path == REASON_PATH and isinstance(body, dict) and path_id is not None:
+    if case.path != collection and isinstance(body, dict) and path_id is not None:
         value = body.get("id")
-        if _is_int(value) or (isinstance(value, float) and value.is_integer()):
-            body["id"] = path_id
+        if case.path == REASON_PATH:
+            if _is_int(value) or (isinstance(value, float) and value.is_integer()):
+                body["id"] = path_id
+        elif value is not None:
+            body["id"] = str(path_id)
+    if collection != REASONS_PATH:
+        for item in body if isinstance(body, list) else [body]:
+            if not isinstance(item, dict):
+                continue
+            # A valid group reference may name a group unknown, deleted or below the
+            # group: the root, always there, keeps a valid case valid (and an invalid
+            # one invalid: only valid references are moved).
+            member_of = item.get("memberOf")
+            if isinstance(member_of, list) and len(member_of) == 1:
+                member_of = member_of[0]
+            if isinstance(member_of, dict) and group_id(member_of.get("agentGroupId")):
+                item["memberOf"] = None
+            if group_id(item.get("parentGroupId")):
+                item["parentGroupId"] = None
 
 
-def _within_server_rules(case: Any, now: int) -> None:
+def _within_server_rules(case: Any, now: int, service: ActivityService) -> None:
     """Move clock-dependent and cross-field values to where the server accepts them.
 
     Only values the document accepts are moved, and only to values it accepts too, so a
@@ -218,7 +293,7 @@ def _within_server_rules(case: Any, now: int) -> None:
                     event[name] = int(value)
             if _is_int(event.get("time")):  # any integer is valid to the document
                 event["time"] = now - abs(event["time"]) % (RETENTION_MS - 60_000)
-    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds and `to` only
+    elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds, groups and `to`
         params = case.body if case.method == "POST" else case.query
         if not isinstance(params, dict):
             return
@@ -238,6 +313,9 @@ def _within_server_rules(case: Any, now: int) -> None:
             # A multiple of interval, between interval and the old timeframe (or interval).
             fixed = interval * max(1, timeframe // interval)
             params["timeframe"] = _like(params["timeframe"], fixed)
+        if "agentGroupIds" in params:
+            known = sorted(service.directory(ACCOUNT).groups, key=int)
+            params["agentGroupIds"] = _known_groups(params["agentGroupIds"], known)
         to = _whole(params.get("to"))
         if to is not None:
             # Not in the future, and the window it ends inside the retention.
@@ -262,9 +340,9 @@ def _within_server_rules(case: Any, now: int) -> None:
 def test_api_conforms_to_its_openapi_document(
     case: Any, api_app: Starlette, oauth: OAuth1, clock: FakeClock
 ) -> None:
-    _within_server_rules(case, clock.now)
-    if case.path in (REASONS_PATH, REASON_PATH):
-        _reasons_within_server_rules(case, api_app.state.service)
+    _within_server_rules(case, clock.now, api_app.state.service)
+    if case.path in _COLLECTIONS or case.path in _ITEM_PATHS:
+        _collections_within_server_rules(case, api_app.state.service)
     excluded: list[CheckFunction] = []
     if case.media_type == NDJSON:
         # Free text to the document; drawn text is rarely lines of JSON events.

@@ -265,7 +265,10 @@ def test_bad_account_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "k.db").exists()
 
 
-@pytest.mark.parametrize("command", ["serve", "keys create", "query", "simulate", "demo"])
+@pytest.mark.parametrize(
+    "command",
+    ["serve", "keys create", "query", "simulate", "demo", "agents import", "agents export"],
+)
 def test_every_sub_command_has_help_with_an_example(command: str, tmp_path: Path) -> None:
     result = run_cli(*command.split(), "--help", cwd=tmp_path)
     text = ok(result)
@@ -273,7 +276,7 @@ def test_every_sub_command_has_help_with_an_example(command: str, tmp_path: Path
     assert "example" in text.lower(), f"`agentactivity {command} --help` shows no example:\n{text}"
 
 
-@pytest.mark.parametrize("command", ["", "keys"])
+@pytest.mark.parametrize("command", ["", "keys", "agents"])
 def test_group_help_exits_0(command: str, tmp_path: Path) -> None:
     text = ok(run_cli(*command.split(), "--help", cwd=tmp_path))
     assert "Commands" in text

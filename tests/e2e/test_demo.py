@@ -121,6 +121,28 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
             reason_id = agent["reasonId"]
             assert agent["reasonName"] == (None if reason_id is None else names[reason_id])
 
+        # Every simulated agent is a person in one of the demo's teams.
+        users = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/configuration/le-users/users",
+            auth=oauth(creds),
+            timeout=30,
+        )
+        assert users.status_code == 200, users.text
+        groups = requests.get(
+            f"{base}/api/account/{DEMO_ACCOUNT}/configuration/le-users/agentGroups",
+            auth=oauth(creds),
+            timeout=30,
+        )
+        assert groups.status_code == 200, groups.text
+        teams = {group["id"]: group["name"] for group in groups.json()}
+        assert sorted(teams.values()) == ["Main Group", "Sales", "Support", "Tier 2"]
+        people = users.json()
+        assert [int(user["id"]) for user in people] == list(range(1001, 1001 + AGENTS))
+        for user in people:
+            assert user["fullName"] and user["nickname"], user
+            assert user["employeeId"] == f"EMP-{int(user['id']):05d}", user
+            assert teams[user["memberOf"]["agentGroupId"]] != "Main Group", user
+
         # The dashboard link it prints reads the demo account (and only that, only read).
         printed = re.search(r"Dashboard \(read-only link, valid 24 h\): (\S+)", demo.output())
         assert printed is not None, demo.output()
@@ -142,6 +164,7 @@ def test_demo_serves_history_keys_and_live_events(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
         assert "Whole window" in result.stdout
+        assert re.search(r"^\s*Agent\s+Name\s", result.stdout, re.MULTILINE), result.stdout
 
         # Live: the simulation's next event after the demo became ready is stored once
         # its time comes (its id does not depend on when the demo started).

@@ -10,6 +10,10 @@ It is meant to be obviously correct, not fast, and it shares no code with the en
   at an event time);
 - every figure is summed in ms, then floored to whole seconds on its own  [SPEC 3].
 
+People and teams [SPEC 8]: `Directory` is the reference's own reading of a directory (a
+parent per group, a group per agent); an agent counts in a group iff the group is its
+own or one above it, and `agentGroupIds` keeps the agents that count in an asked group.
+
 `ReferenceEngine` mirrors the interface under test (`apply` / `agent_activity`) so the
 tests can drive both the same way.
 """
@@ -180,6 +184,42 @@ def entries(fig: AgentMs, names: dict[int, str]) -> list[dict[str, Any]]:
     ]
 
 
+ROOT = "-1"
+
+
+@dataclass
+class Directory:
+    """`parents`: group id -> its parent (None for the root "-1"), groups not deleted;
+    `groups_of_agents`: agent id -> its group, for the users not deleted."""
+
+    parents: dict[str, str | None]
+    groups_of_agents: dict[int, str]
+
+    def counted_in(self, agent: int) -> set[str]:
+        """The groups an agent's figures count in: its own (the root when it has no
+        entry) and every group above it."""
+        group: str | None = self.groups_of_agents.get(agent, ROOT)
+        if group not in self.parents:
+            group = ROOT  # (not generated: the store keeps members' groups)
+        found = set()
+        while group is not None and group not in found:
+            found.add(group)
+            group = self.parents.get(group)
+        return found | {ROOT}  # the root holds every agent
+
+    def selects(self, agent: int, asked: Iterable[str]) -> bool:
+        """Whether `agentGroupIds=asked` keeps the agent: it is a member of an asked
+        group or of a group below one."""
+        unknown = [group for group in asked if group not in self.parents]
+        if unknown:
+            raise ValueError(f"unknown groups {unknown}")
+        return bool(self.counted_in(agent).intersection(asked))
+
+
+def group_key(group: str) -> int:
+    return int(group)  # ascending numeric order, as agents
+
+
 def agents_metrics(
     timelines: dict[int, list[tuple[int, Event]]],
     agent_ids: list[int],
@@ -187,19 +227,27 @@ def agents_metrics(
     b: int,
     totals: bool,
     names: dict[int, str],
+    groups: Directory | None = None,
 ) -> dict[str, Any]:
-    """`{"metricsPerAgent": ..., "metricsTotals": ...}` of one scope [a, b)."""
+    """`{"metricsPerAgent": ..., "metricsTotals": ...}` of one scope [a, b); with
+    `groups`, `metricsPerGroup` between them."""
     per_agent: dict[str, Any] = {}
     total = AgentMs.zero()
+    per_group: dict[str, AgentMs] = {}
     for agent in sorted(agent_ids):  # keys in ascending numeric order
         fig = agent_ms(timelines.get(agent, []), a, b)
         if fig.logged_in().total > 0:  # listed iff logged in > 0 ms in the scope
             per_agent[str(agent)] = entries(fig, names)
             total.add(fig)
-    return {
-        "metricsPerAgent": per_agent,
-        "metricsTotals": entries(total, names) if totals else [],
-    }
+            for group in groups.counted_in(agent) if groups is not None else ():
+                per_group.setdefault(group, AgentMs.zero()).add(fig)
+    out: dict[str, Any] = {"metricsPerAgent": per_agent}
+    if groups is not None:
+        out["metricsPerGroup"] = {
+            group: entries(per_group[group], names) for group in sorted(per_group, key=group_key)
+        }
+    out["metricsTotals"] = entries(total, names) if totals else []
+    return out
 
 
 def interval_scopes(s: int, e: int, interval_minutes: int) -> list[tuple[int, int, int]]:
@@ -222,8 +270,10 @@ def agent_activity(
     query: ActivityQuery,
     now_ms: int,
     names: dict[int, str] | None = None,
+    directory: Directory | None = None,
 ) -> dict[str, Any]:
-    """The whole response payload for the events (seq, event) of one account."""
+    """The whole response payload for the events (seq, event) of one account, with the
+    account's `directory` (None: nobody in it, only the root group)."""
     names = names or DEFAULT_NAMES
     by_agent: dict[int, list[tuple[int, Event]]] = {}
     for seq, ev in pairs:
@@ -233,8 +283,13 @@ def agent_activity(
     e = query.to if query.to is not None else now_ms
     s = e - query.timeframe * MINUTE_MS
     agent_ids = list(timelines) if query.agent_ids is None else list(set(query.agent_ids))
+    directory = directory or Directory({ROOT: None}, {})
+    if query.agent_group_ids is not None:
+        asked = query.agent_group_ids
+        agent_ids = [agent for agent in agent_ids if directory.selects(agent, asked)]
+    groups = directory if query.group_totals else None
 
-    whole = agents_metrics(timelines, agent_ids, s, e, query.totals, names)
+    whole = agents_metrics(timelines, agent_ids, s, e, query.totals, names, groups)
     if query.interval is None:
         body: dict[str, Any] = {"agentsMetrics": whole}
     else:
@@ -244,7 +299,7 @@ def agent_activity(
                     "timestamp": ts,
                     "metricsData": {
                         "agentsMetrics": agents_metrics(
-                            timelines, agent_ids, a, b, query.totals, names
+                            timelines, agent_ids, a, b, query.totals, names, groups
                         )
                     },
                 }
@@ -298,7 +353,13 @@ def assert_same_payload(got: dict[str, Any], expected: dict[str, Any]) -> None:
         assert list(got_block["metricsPerAgent"]) == list(exp_block["metricsPerAgent"]), (
             "metricsPerAgent keys must be in ascending numeric order"
         )
-        for agent_entries in [*got_block["metricsPerAgent"].values(), got_block["metricsTotals"]]:
+        got_groups, exp_groups = got_block.get("metricsPerGroup"), exp_block.get("metricsPerGroup")
+        assert list(got_groups or []) == list(exp_groups or []), "metricsPerGroup keys"
+        for agent_entries in [
+            *got_block["metricsPerAgent"].values(),
+            *(got_groups or {}).values(),
+            got_block["metricsTotals"],
+        ]:
             if agent_entries:
                 assert [entry["id"] for entry in agent_entries] == [2, 3, 4, -1]
                 assert list(agent_entries[2]) == ["reasons", "id", "name", "value"]

@@ -2,9 +2,11 @@
 
 Random events (late, on time and up to 40 s in the future) arrive in random batches,
 through this process's ingest or stored by "another process" (straight into the store),
-while the clock moves. A listener opened at the start must see, after every step, a
-snapshot plus changes that rebuild exactly the listing at that instant; each change must
-be the agent's object at the instant it was published; ids never decrease. A listener
+while the clock moves and the directory changes (agents get a user, are renamed, move
+between groups: their objects' `agentName` and `agentGroupId` change without an
+event). A listener opened at the start must see, after every step, a snapshot plus
+changes that rebuild exactly the listing at that instant; each change must be the
+agent's object at the instant it was published; ids never decrease. A listener
 resuming after any id it received gets exactly the changes after it, or a snapshot
 when (and only when) a change carrying that id was timed or the id is where the log
 began.
@@ -17,6 +19,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agentactivity.directory import AgentGroup, User
+from agentactivity.directory_items import Change as Edit
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.feed import Change
 from agentactivity.service import ActivityService
@@ -47,11 +51,28 @@ def raw_event(draw: st.DrawFn) -> dict[str, Any]:
     return event
 
 
+# A user for agent 1..3: (agent, its group, its nickname).
+directory_change = st.tuples(
+    st.integers(1, 3), st.sampled_from(["-1", "1", "2"]), st.sampled_from([None, "x", "y"])
+)
+
 step = st.tuples(
     st.integers(0, 30_000),  # clock advance before the batch
     st.sampled_from(["ingest", "ingest", "other process"]),
     st.lists(raw_event(), min_size=0, max_size=6),
+    st.one_of(st.none(), directory_change),  # made before the batch is stored
 )
+
+
+def _directory_changed(service: ActivityService, change: tuple[int, str, str | None]) -> None:
+    agent, group, nickname = change
+    users = service.store.directory.users
+    revision, user = users.get(ACCOUNT, agent)
+    wanted = User(agent, f"login{agent}", nickname=nickname, group_id=group)
+    if user is None:
+        users.create(ACCOUNT, [Edit(wanted)])
+    else:
+        users.update(ACCOUNT, agent, Edit(wanted), revision)
 
 
 def _stored(
@@ -84,13 +105,18 @@ def test_listeners_rebuild_the_listing_and_resume_with_exactly_the_tail(
     store = SQLiteStore(":memory:")
     service = ActivityService(store, Settings(db_url=":memory:"), clock=clock)
     try:
+        groups = service.store.directory.groups
+        groups.create(ACCOUNT, [Edit(AgentGroup("", "Sales", "-1"))])
+        groups.create(ACCOUNT, [Edit(AgentGroup("", "Tier 2", "1"))])
         _stored(service, clock, first, "ingest")
         start = service.open_feed(ACCOUNT, None)
         assert start.snapshot is not None
         rebuilt = dict(start.snapshot["agents"])
         cursor, received = start.cursor, []
-        for advance, how, raw in steps:
+        for advance, how, raw, change in steps:
             clock.now += advance
+            if change is not None:
+                _directory_changed(service, change)
             _stored(service, clock, raw, how)
             service.sync_feed(ACCOUNT)  # what an open stream does every poll
             read = service.feed.read(ACCOUNT, cursor)

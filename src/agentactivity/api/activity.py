@@ -23,6 +23,7 @@ from agentactivity.api.errors import ApiError
 from agentactivity.api.params import (
     KNOWN,
     STATE_KNOWN,
+    known_groups,
     parse_activity_query,
     parse_state_query,
     single_values,
@@ -93,7 +94,8 @@ class ActivityHandlers(Handlers):
                 retention_ms=settings.retention_ms,
                 max_agent_ids=settings.max_agent_ids,
             )
-            return self.service.agent_activity_json(account_id, query, now)
+            with known_groups():
+                return self.service.agent_activity_json(account_id, query, now)
 
         return encoded_json_response(await run_in_threadpool(work))
 
@@ -105,13 +107,17 @@ class ActivityHandlers(Handlers):
         def work() -> bytes:
             self.auth.authenticate(request, b"", account_id, "read")
             with self.limiter.query_slot(account_id):
-                agent_ids, as_of = parse_state_query(
+                query = parse_state_query(
                     single_values(request.query_params, STATE_KNOWN),
                     now_ms=self.service.clock(),
                     retention_ms=settings.retention_ms,
                     max_agent_ids=settings.max_agent_ids,
                 )
-                return orjson.dumps(self.service.current_state(account_id, agent_ids, as_of))
+                with known_groups():
+                    answer = self.service.current_state(
+                        account_id, query.agent_ids, query.as_of, query.group_ids
+                    )
+                return orjson.dumps(answer)
 
         return encoded_json_response(await run_in_threadpool(work))
 

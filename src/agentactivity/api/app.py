@@ -15,6 +15,7 @@ from agentactivity.api.activity import ActivityHandlers
 from agentactivity.api.auth import MemoryNonceStore, NonceStore, OAuthVerifier
 from agentactivity.api.common import Authenticator, error_response
 from agentactivity.api.dashboard_auth import DashboardTokenVerifier
+from agentactivity.api.directory import GroupHandlers, UserHandlers
 from agentactivity.api.errors import ApiError
 from agentactivity.api.health import OperationsHandlers
 from agentactivity.api.nonces import RedisNonceStore
@@ -22,6 +23,8 @@ from agentactivity.api.observability import Metrics, instrument
 from agentactivity.api.openapi import openapi_endpoint
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
+    AGENT_GROUP_PATH,
+    AGENT_GROUPS_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
     HEALTHZ_PATH,
@@ -32,6 +35,8 @@ from agentactivity.api.paths import (
     REASONS_PATH,
     STATE_PATH,
     STREAM_PATH,
+    USER_PATH,
+    USERS_PATH,
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.reasons import ReasonHandlers
@@ -109,9 +114,19 @@ def create_app(
     ]
     reasons = ReasonHandlers(service, auth)
     routes += [
-        Route(REASONS_PATH, reasons.collection, methods=["GET", "POST"]),
+        Route(REASONS_PATH, reasons.items, methods=["GET", "POST"]),
         Route(REASON_PATH, reasons.item, methods=["PUT", "POST", "DELETE"]),
     ]
+    # People and teams: get one by id, and delete an array of ids on the collection.
+    directory = (
+        (USERS_PATH, USER_PATH, UserHandlers(service, auth)),
+        (AGENT_GROUPS_PATH, AGENT_GROUP_PATH, GroupHandlers(service, auth)),
+    )
+    for path, item_path, collection in directory:
+        routes += [
+            Route(path, collection.items, methods=["GET", "POST", "DELETE"]),
+            Route(item_path, collection.item, methods=["GET", "PUT", "POST", "DELETE"]),
+        ]
     # Operations (no authentication): liveness, readiness, Prometheus metrics.
     metrics = Metrics(service)
     metrics.registry.register(LiveStateCollector(service, streams))

@@ -7,16 +7,28 @@ strings or numbers, `null` or an empty string means absent, unknown fields are i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentactivity.api.errors import ApiError
 from agentactivity.clock import MINUTE_MS
+from agentactivity.directory import ROOT_GROUP_ID, UnknownGroups
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.query import ActivityQuery
 
 _DIGITS = re.compile(r"\+?[0-9]+")
-KNOWN = ("timeframe", "agentIds", "v", "interval", "to", "totals")
+KNOWN = (
+    "timeframe",
+    "agentIds",
+    "v",
+    "interval",
+    "to",
+    "totals",
+    "agentGroupIds",
+    "groupTotals",
+)
 
 
 class MultiValued(Protocol):
@@ -82,27 +94,71 @@ def _agent_id(raw: Any) -> int:
     return value
 
 
-def parse_agent_ids(raw: Any, max_ids: int) -> tuple[int, ...] | None:
-    """`all` (None) or the ascending distinct ids of a comma-separated list."""
-    if _absent(raw):
-        raise ValueError("agentIds is required: 'all' or a comma-separated list of agent ids")
-    if isinstance(raw, str) and raw.strip().lower() == "all":
-        return None
+def _items(raw: Any, name: str, none_given: str) -> list[Any]:
+    """The items of a list parameter: a comma-separated string (an empty item is almost
+    always a client bug: 400), a JSON array, or one JSON value."""
     if isinstance(raw, str):
         items: list[Any] = raw.split(",")
         for position, item in enumerate(items, start=1):
             if not item.strip():
-                raise ValueError(f"agentIds has an empty item at position {position}")
+                raise ValueError(f"{name} has an empty item at position {position}")
     elif isinstance(raw, list):
         items = raw
     else:
         items = [raw]
     if not items:
-        raise ValueError("agentIds is required: 'all' or a comma-separated list of agent ids")
-    ids = {_agent_id(item) for item in items}
+        raise ValueError(none_given)
+    return items
+
+
+def parse_agent_ids(raw: Any, max_ids: int) -> tuple[int, ...] | None:
+    """`all` (None) or the ascending distinct ids of a comma-separated list."""
+    required = "agentIds is required: 'all' or a comma-separated list of agent ids"
+    if _absent(raw):
+        raise ValueError(required)
+    if isinstance(raw, str) and raw.strip().lower() == "all":
+        return None
+    ids = {_agent_id(item) for item in _items(raw, "agentIds", required)}
     if len(ids) > max_ids:
         raise ValueError(f"agentIds lists {len(ids)} agents; at most {max_ids} are allowed")
     return tuple(sorted(ids))
+
+
+def _group_id(raw: Any) -> str:
+    """A group id as the directory keys them: "-1" (the root) or digits, without leading
+    zeros (so `007` asks for group `7`, as agent ids are read)."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if raw == ROOT_GROUP_ID:
+            return raw
+        if not raw.isascii() or not raw.isdigit():
+            raise ValueError(f"agentGroupIds: {raw!r} is not an agent group id (digits, or -1)")
+    elif isinstance(raw, int) and not isinstance(raw, bool) and raw == -1:
+        return ROOT_GROUP_ID
+    return str(_integer(raw, "agentGroupIds", "a list of agent group ids"))
+
+
+def parse_group_ids(raw: Any, max_ids: int) -> tuple[str, ...] | None:
+    """`agentGroupIds`: None when absent, else the distinct ids of a comma-separated list
+    (or of a JSON list, or one number), in ascending numeric order. Whether the groups
+    exist is for the service to say (it has the directory)."""
+    if _absent(raw):
+        return None
+    none_given = "agentGroupIds, when given, lists at least one agent group id"
+    ids = {_group_id(item) for item in _items(raw, "agentGroupIds", none_given)}
+    if len(ids) > max_ids:
+        raise ValueError(f"agentGroupIds lists {len(ids)} groups; at most {max_ids} are allowed")
+    return tuple(sorted(ids, key=int))
+
+
+@contextmanager
+def known_groups() -> Iterator[None]:
+    """Around a service call: an `agentGroupIds` id the directory does not have (only
+    the service can tell) is the parameter's 400."""
+    try:
+        yield
+    except UnknownGroups as exc:
+        raise ApiError(400, str(exc)) from exc
 
 
 def _boolean(raw: Any, name: str) -> bool:
@@ -200,25 +256,50 @@ def parse_activity_query(
             f"(oldest start: {oldest}), got to={to}"
         )
 
-    totals = False
-    if not _absent(raw.get("totals")):
-        try:
-            totals = _boolean(raw["totals"], "totals")
-        except ValueError as exc:
-            problems.add(str(exc))
+    totals = _optional_boolean(raw, "totals", problems)
+    group_ids = _group_ids(raw, max_agent_ids, problems)
+    group_totals = _optional_boolean(raw, "groupTotals", problems)
 
     problems.raise_if_any()
     assert timeframe is not None
-    return ActivityQuery(timeframe, agent_ids, version, interval, to, totals)
+    return ActivityQuery(
+        timeframe, agent_ids, version, interval, to, totals, group_ids, group_totals
+    )
 
 
-STATE_KNOWN = ("agentIds", "to")
+def _optional_boolean(raw: Mapping[str, Any], name: str, problems: _Problems) -> bool:
+    if _absent(raw.get(name)):
+        return False
+    try:
+        return _boolean(raw[name], name)
+    except ValueError as exc:
+        problems.add(str(exc))
+        return False
+
+
+def _group_ids(raw: Mapping[str, Any], max_ids: int, problems: _Problems) -> tuple[str, ...] | None:
+    try:
+        return parse_group_ids(raw.get("agentGroupIds"), max_ids)
+    except ValueError as exc:
+        problems.add(str(exc))
+        return None
+
+
+STATE_KNOWN = ("agentIds", "to", "agentGroupIds")
+
+
+@dataclass(frozen=True, slots=True)
+class StateQuery:
+    """The current-state parameters of SPEC sections 7 and 8."""
+
+    agent_ids: tuple[int, ...] | None  # None: all
+    group_ids: tuple[str, ...] | None  # None: not asked
+    as_of: int
 
 
 def parse_state_query(
     raw: Mapping[str, Any], *, now_ms: int, retention_ms: int, max_agent_ids: int
-) -> tuple[tuple[int, ...] | None, int]:
-    """The current-state parameters of SPEC section 7: (agent ids or None, asOf)."""
+) -> StateQuery:
     problems = _Problems()
     agent_ids: tuple[int, ...] | None = None
     try:
@@ -229,5 +310,6 @@ def parse_state_query(
     to = _past_instant(raw, now_ms, problems)
     if to is not None and to < oldest:
         problems.add(f"to must not be older than the retention window (oldest: {oldest}), got {to}")
+    group_ids = _group_ids(raw, max_agent_ids, problems)
     problems.raise_if_any()
-    return agent_ids, now_ms if to is None else to
+    return StateQuery(agent_ids, group_ids, now_ms if to is None else to)

@@ -15,6 +15,11 @@ DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountCon
 # The status reasons (the vendor's Agent Status Reason API).
 REASONS_PATH = "/api/account/{accountId}/configuration/le-agents/status-reasons"
 REASON_PATH = REASONS_PATH + "/{statusReasonId}"
+# People and teams (the vendor's Users and Agent Groups APIs).
+USERS_PATH = "/api/account/{accountId}/configuration/le-users/users"
+USER_PATH = USERS_PATH + "/{userId}"
+AGENT_GROUPS_PATH = "/api/account/{accountId}/configuration/le-users/agentGroups"
+AGENT_GROUP_PATH = AGENT_GROUPS_PATH + "/{agentGroupId}"
 # Without authentication: the OpenAPI document and the operational endpoints.
 OPENAPI_PATH = "/openapi.json"
 HEALTHZ_PATH = "/healthz"

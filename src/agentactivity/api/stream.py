@@ -15,6 +15,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from agentactivity.api.common import Authenticator, Handlers, account_in_path
 from agentactivity.api.errors import ApiError
-from agentactivity.api.params import parse_agent_ids, single_values
+from agentactivity.api.params import known_groups, parse_agent_ids, parse_group_ids, single_values
 from agentactivity.feed import Change, FeedStart
 from agentactivity.service import ActivityService
 
@@ -79,25 +80,42 @@ def _sequence(raw: str, name: str) -> int:
     return value
 
 
-def parse_stream_request(
-    request: Request, max_agent_ids: int
-) -> tuple[tuple[int, ...] | None, int | None]:
-    """(agent ids or None for all, the sequence to resume after or None). Parameters
-    other than `agentIds` and `lastEventId` are ignored (e.g. a browser's token)."""
-    given = single_values(request.query_params, ("agentIds", "lastEventId"))
+@dataclass
+class Selection:
+    """Whose changes a stream sends: `agent_ids` and `group_ids` as asked, `selected`
+    the agents they stand for (None: all) as of the directory at `revision`."""
+
+    agent_ids: tuple[int, ...] | None
+    group_ids: tuple[str, ...] | None
+    selected: tuple[int, ...] | None = None
+    revision: tuple[int, int] | None = None
+    wanted: frozenset[int] | None = None  # `selected` as a set, for filtering changes
+
+    def select(self, selected: tuple[int, ...] | None, revision: tuple[int, int]) -> None:
+        self.selected, self.revision = selected, revision
+        self.wanted = None if selected is None else frozenset(selected)
+
+
+def parse_stream_request(request: Request, max_agent_ids: int) -> tuple[Selection, int | None]:
+    """(the agents asked for, the sequence to resume after or None). Parameters other
+    than `agentIds`, `agentGroupIds` and `lastEventId` are ignored (e.g. a browser's
+    token)."""
+    given = single_values(request.query_params, ("agentIds", "agentGroupIds", "lastEventId"))
     raw = {name: value for name, value in given.items() if value.strip()}
     try:
         agent_ids = parse_agent_ids(raw.get("agentIds", "all"), max_agent_ids)
+        group_ids = parse_group_ids(raw.get("agentGroupIds"), max_agent_ids)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from exc
+    asked = Selection(agent_ids, group_ids)
     # The header wins: a browser reconnecting sends the newest id there, while the URL
     # keeps the one it was first opened with.
     header = request.headers.get("last-event-id", "")
     if header.strip():
-        return agent_ids, _sequence(header, "Last-Event-ID")
+        return asked, _sequence(header, "Last-Event-ID")
     if "lastEventId" in raw:
-        return agent_ids, _sequence(raw["lastEventId"], "lastEventId")
-    return agent_ids, None
+        return asked, _sequence(raw["lastEventId"], "lastEventId")
+    return asked, None
 
 
 def _frame(event: str, event_id: int, data: bytes) -> bytes:
@@ -138,11 +156,15 @@ class StreamHandler(Handlers):
         account_id = account_in_path(request)
         settings = self.service.settings
 
-        def prepare() -> tuple[tuple[int, ...] | None, FeedStart | None]:
+        def prepare() -> tuple[Selection, FeedStart | None]:
             self.auth.authenticate(request, b"", account_id, "read")
-            agent_ids, last_event_id = parse_stream_request(request, settings.max_agent_ids)
+            asked, last_event_id = parse_stream_request(request, settings.max_agent_ids)
+            with known_groups():
+                asked.select(
+                    *self.service.select_agents(account_id, asked.agent_ids, asked.group_ids)
+                )
             if request.method == "HEAD":
-                return agent_ids, None
+                return asked, None
             if not self.hub.acquire(account_id):
                 raise ApiError(
                     429 if not self.hub.closing else 503,
@@ -153,25 +175,36 @@ class StreamHandler(Handlers):
                     headers={"Retry-After": "1"},
                 )
             try:
-                return agent_ids, self.service.open_feed(account_id, last_event_id, agent_ids)
+                start = self.service.open_feed(account_id, last_event_id, asked.selected)
+                return asked, start
             except BaseException:
                 self.hub.release(account_id)
                 raise
 
-        agent_ids, start = await run_in_threadpool(prepare)
+        asked, start = await run_in_threadpool(prepare)
         if start is None:  # HEAD: the headers of the stream, no body
             return Response(b"", media_type="text/event-stream", headers=HEADERS)
-        wanted = None if agent_ids is None else frozenset(agent_ids)
-        events = self._events(account_id, wanted, agent_ids, start, request)
+        events = self._events(account_id, asked, start, request)
         return EventStreamResponse(events, lambda: self.hub.release(account_id))
 
+    async def _regrouped(self, account_id: str, asked: Selection) -> bool:
+        """Whether the agents of a stream asking for agent groups changed with the
+        directory (members moved, groups re-parented or deleted); `asked` is updated."""
+        if asked.group_ids is None:
+            return False
+        if self.service.feed_directory_revision(account_id) == asked.revision:
+            return False
+        # A group deleted since the stream opened selects nobody (no 400 mid-stream).
+        before = asked.selected
+        asked.select(
+            *await run_in_threadpool(
+                self.service.select_agents, account_id, asked.agent_ids, asked.group_ids, False
+            )
+        )
+        return asked.selected != before
+
     async def _events(
-        self,
-        account_id: str,
-        wanted: frozenset[int] | None,
-        agent_ids: tuple[int, ...] | None,
-        start: FeedStart,
-        request: Request,
+        self, account_id: str, asked: Selection, start: FeedStart, request: Request
     ) -> AsyncIterator[bytes]:
         service, feed, settings = self.service, self.service.feed, self.service.settings
         loop = asyncio.get_running_loop()
@@ -196,13 +229,18 @@ class StreamHandler(Handlers):
                         return  # the client reconnects and is told why (401)
                     last_check = time.monotonic()
                 woken.clear()
-                read = feed.read(account_id, cursor)
-                if read is None:  # fell behind the log: start over from a snapshot
-                    start = await run_in_threadpool(service.open_feed, account_id, None, agent_ids)
+                # Other agents now: a new snapshot of them replaces what the client has.
+                regrouped = await self._regrouped(account_id, asked)
+                read = None if regrouped else feed.read(account_id, cursor)
+                if read is None:  # fell behind the log (or regrouped): start over
+                    start = await run_in_threadpool(
+                        service.open_feed, account_id, None, asked.selected
+                    )
                     cursor = start.cursor
                     chunk = snapshot_frame(start)
                 else:
                     changes, cursor = read
+                    wanted = asked.wanted
                     chunk = b"".join(
                         change_frame(c) for c in changes if wanted is None or c.agent_id in wanted
                     )

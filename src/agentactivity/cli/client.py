@@ -10,6 +10,9 @@ from typing import Any
 import requests
 from requests_oauthlib import OAuth1
 
+from agentactivity.api.paths import AGENT_GROUPS_PATH, USERS_PATH
+from agentactivity.directory import ROOT_GROUP_ID, AgentGroup, User
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 
 
@@ -91,3 +94,31 @@ class Client:
     def post_events(self, events: list[dict[str, Any]]) -> dict[str, int]:
         path = f"/api/account/{self.credentials.account_id}/events"
         return self._request("POST", path, json=events)
+
+    def users(self) -> list[User]:
+        """The account's users (scope read): what the tables need of them."""
+        path = USERS_PATH.format(accountId=self.credentials.account_id)
+        return [_user(item) for item in self._request("GET", path)]
+
+    def agent_groups(self) -> list[AgentGroup]:
+        """The account's agent groups (scope read), the root first."""
+        path = AGENT_GROUPS_PATH.format(accountId=self.credentials.account_id)
+        return [_group(item) for item in self._request("GET", path)]
+
+
+def _user(item: dict[str, Any]) -> User:
+    """A user of the listing (directory_items.user_json wrote it), its names and group."""
+    member_of = item.get("memberOf") or {}
+    return User(
+        int(item["id"]),
+        item["loginName"],
+        full_name=item.get("fullName"),
+        nickname=item.get("nickname"),
+        employee_id=item.get("employeeId"),
+        group_id=str(member_of.get("agentGroupId") or ROOT_GROUP_ID),
+    )
+
+
+def _group(item: dict[str, Any]) -> AgentGroup:
+    parent = item.get("parentGroupId")
+    return AgentGroup(str(item["id"]), item["name"], None if parent is None else str(parent))

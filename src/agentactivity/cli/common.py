@@ -1,5 +1,5 @@
 """What the command-line modules share: consoles, common options, one-line failures,
-and opening the service from the options given."""
+and opening the store or the service from the options given."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from agentactivity.accounts import ACCOUNT_ID
 from agentactivity.service import ActivityService
 from agentactivity.settings import DEFAULT_DB, Settings, SettingsError
-from agentactivity.store import StoreError, open_store
+from agentactivity.store import Store, StoreError, open_store
 
 err = Console(stderr=True)
 out = Console()
@@ -25,6 +26,10 @@ DbOption = Annotated[
         f"else {DEFAULT_DB}",
         show_default=False,
     ),
+]
+
+AccountOption = Annotated[
+    str, typer.Option("--account", help="Account id, e.g. 12345678.", show_default=False)
 ]
 
 
@@ -52,6 +57,17 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def check_account(account: str) -> None:
+    """Exit with code 2 unless `account` is an account id."""
+    if not ACCOUNT_ID.fullmatch(account):
+        raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
+
+
+def where(store: object) -> str:
+    """The database, named without its password."""
+    return str(getattr(store, "where", "the database"))
+
+
 def load_settings(db: str | None, **overrides: object) -> Settings:
     try:
         return Settings.from_env(db_url=db, **overrides)
@@ -59,9 +75,13 @@ def load_settings(db: str | None, **overrides: object) -> Settings:
         raise fail(str(exc), 2) from exc
 
 
-def build_service(settings: Settings) -> ActivityService:
+def open_db(settings: Settings) -> Store:
+    """The store of the settings' database, or exit with one line saying why not."""
     try:
-        store = open_store(settings.db_url)
+        return open_store(settings.db_url)
     except StoreError as exc:
         raise fail(str(exc)) from exc
-    return ActivityService(store, settings)
+
+
+def build_service(settings: Settings) -> ActivityService:
+    return ActivityService(open_db(settings), settings)

@@ -102,12 +102,10 @@ def dashboard_link(
     (epoch ms; groupId null for a link to the whole account).
     Anyone with the link can watch the account until it expires: share it like a key.
     """
-    from agentactivity.accounts import ACCOUNT_ID
-    from agentactivity.cli.common import load_settings
-    from agentactivity.store import StoreError, open_store
+    from agentactivity.cli.common import check_account, load_settings, open_db
+    from agentactivity.store import StoreError
 
-    if not ACCOUNT_ID.fullmatch(account):
-        raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
+    check_account(account)
     if list_links and revoke is not None:
         raise fail("give at most one of --list and --revoke", 2)
     if (list_links or revoke is not None) and (ttl, label, base_url, group) != (None,) * 4:
@@ -128,10 +126,7 @@ def dashboard_link(
     if not base.startswith(("http://", "https://")):
         raise fail(f"--base-url {base!r}: give a URL starting with http:// or https://", 2)
     now = now_ms()
-    try:
-        store = open_store(settings.db_url)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
+    store = open_db(settings)
     try:
         if list_links:
             _print_list(store.dashboard_tokens(account), now, as_json)

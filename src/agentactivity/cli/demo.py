@@ -1,5 +1,5 @@
-"""`agentactivity demo`: the simulated contact center behind `make run` (24 h of history,
-then live events)."""
+"""`agentactivity demo`: the simulated contact center behind `make run` (its people and
+teams, 24 h of history, then live events)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from agentactivity.cli.common import (
     load_settings,
 )
 from agentactivity.cli.dashboard_link import dashboard_url
+from agentactivity.cli.demo_people import TEAMS, create_people
 from agentactivity.clock import HOUR_MS
 from agentactivity.credentials import new_credentials
 from agentactivity.dashboard_token import issue
@@ -56,13 +57,15 @@ def create_reasons(service: ActivityService) -> dict[str, str]:
 def prepare(
     service: ActivityService, agents: int, hours: int, seed: int, console: Console
 ) -> Simulator:
-    """Create the demo's status reasons, then back-fill `hours` of simulated history
-    naming them by their ids; returns the simulator to keep going live."""
+    """Create the demo's status reasons and its people (a user and a team for every
+    agent), then back-fill `hours` of simulated history naming the reasons by their
+    ids; returns the simulator to keep going live."""
     now = service.clock()
     reason_ids = create_reasons(service)
     simulator = Simulator(
         agents=agents, seed=seed, start_ms=now - hours * HOUR_MS, reason_ids=reason_ids
     )
+    create_people(service.store, DEMO_ACCOUNT, agents, simulator.first_agent_id)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"Back-filling {hours} h for {agents} agents", total=hours)
         for hour in range(1, hours + 1):
@@ -124,7 +127,8 @@ def demo(
     write_credentials(service, credentials_file, base_url)
     dashboard = dashboard_link(service, base_url)
     err.print(
-        f"Demo account {DEMO_ACCOUNT}: {agents} agents, 24 h of history, live events.\n"
+        f"Demo account {DEMO_ACCOUNT}: {agents} agents in the teams "
+        f"{', '.join(sorted(set(TEAMS)))}, 24 h of history, live events.\n"
         f"Serving on {base_url}; keys in {credentials_file}. Try, in another terminal:\n"
         f"  .venv/bin/agentactivity query --credentials {credentials_file} "
         "--timeframe 60 --interval 15\n"

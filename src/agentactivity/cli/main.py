@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from agentactivity.accounts import ACCOUNT_ID
+from agentactivity.cli.agents import register as register_agents
 from agentactivity.cli.common import (
     DbOption,
     LogLevel,
     ShutdownTimeoutOption,
     build_service,
+    check_account,
     err,
     fail,
     load_settings,
@@ -28,6 +29,8 @@ from agentactivity.cli.demo import register as register_demo
 from agentactivity.cli.transfer import register as register_transfer
 from agentactivity.clock import now_ms
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
+from agentactivity.directory import AgentGroup, DirectorySnapshot
+from agentactivity.directory_items import is_group_id
 from agentactivity.logs import setup_logging
 from agentactivity.serve import Listen, run_service
 from agentactivity.store import StoreError
@@ -148,8 +151,7 @@ def keys_create(
     The JSON has accountId, appKey, appSecret, accessToken, accessTokenSecret and scopes:
     the four values any OAuth 1.0a client needs. Keep it secret.
     """
-    if not ACCOUNT_ID.fullmatch(account):
-        raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
+    check_account(account)
     scopes = tuple(dict.fromkeys(scope or DEFAULT_SCOPES))
     for name in scopes:
         if name not in SCOPES:
@@ -175,6 +177,16 @@ def query(
         int | None, typer.Option(help="End of the window, epoch ms (default: now).")
     ] = None,
     totals: Annotated[bool, typer.Option(help="Add a TOTAL row over the listed agents.")] = False,
+    groups: Annotated[
+        str | None,
+        typer.Option(
+            "--groups",
+            help="Only the members of these agent groups and of the groups below them "
+            "(comma-separated group ids or name paths such as 'Sales/Tier 2'; -1 is the "
+            "root, i.e. everyone), and a table of each group's sums.",
+            show_default=False,
+        ),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(help="Service URL. Default: the file's baseUrl, else http://127.0.0.1:8080."),
@@ -183,16 +195,24 @@ def query(
 ) -> None:
     """Ask the service how agents' time was spent, signed with OAuth 1.0a.
 
-    Example: agentactivity query --credentials demo-credentials.json --timeframe 60 --interval 15
+    \b
+    Examples:
+      agentactivity query --credentials demo-credentials.json --timeframe 60 --interval 15
+      agentactivity query --credentials demo-credentials.json --timeframe 60 --groups -1
+      agentactivity query --credentials demo-credentials.json --timeframe 60 --groups Sales
 
     Prints one table per interval (newest first) and one for the whole window, with
-    durations as h:mm:ss; --json prints exactly what the API answered.
+    durations as h:mm:ss and each agent's name beside its id (from the account's users);
+    with --groups, a table of each group's sums after each of them (the ids are in its
+    first column: `--groups -1` lists every group). --json prints exactly what the API
+    answered.
     """
     from agentactivity.cli.client import Client, ClientCredentials, ClientError
     from agentactivity.cli.tables import print_activity
 
     try:
         client = Client(ClientCredentials.load(credentials, base_url))
+        teams = client.agent_groups() if groups is not None else []
         response = client.agent_activity(
             timeframe=timeframe,
             agentIds=agents,
@@ -200,13 +220,43 @@ def query(
             interval=interval,
             to=to,
             totals="true" if totals else None,
+            agentGroupIds=None if groups is None else _group_ids(groups, teams),
+            groupTotals="true" if groups is not None else None,
         )
     except ClientError as exc:
         raise fail(str(exc), 2 if exc.status == 400 else 1) from exc
     if as_json:
         print(json.dumps(response))
-    else:
-        print_activity(out, response)
+        return
+    try:
+        directory: DirectorySnapshot | None = DirectorySnapshot.of(client.users(), teams)
+    except ClientError as exc:
+        # The figures are what was asked for: without names (a server without the
+        # directory, keys of another kind) they are still worth printing.
+        err.print(f"(agents shown without names: {exc})", markup=False, highlight=False)
+        directory = None
+    print_activity(out, response, directory)
+
+
+def _group_ids(groups: str, teams: list[AgentGroup]) -> str:
+    """`--groups` as the API's agentGroupIds: name paths become their groups' ids (ids,
+    and empty items, go as they are: the service says what is wrong with one)."""
+    from agentactivity.directory_csv import find_group
+
+    directory = DirectorySnapshot.of([], teams)
+    ids = []
+    for item in groups.split(","):
+        plain = not item.strip() or is_group_id(item.strip())
+        found = item.strip() if plain else find_group(directory, item)
+        if found is None:
+            raise fail(
+                f"--groups: no agent group {item.strip()!r} (give group ids, or name paths "
+                "below the root such as Sales/Tier 2; `agentactivity agents export` shows "
+                "the paths)",
+                2,
+            )
+        ids.append(found)
+    return ",".join(ids)
 
 
 @app.command()
@@ -272,6 +322,7 @@ def simulate(
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 register_transfer(app)
+register_agents(app)
 register_dashboard(app)
 register_demo(app)
 

@@ -12,7 +12,7 @@ from typing import IO, Annotated
 import orjson
 import typer
 
-from agentactivity.cli.common import DbOption
+from agentactivity.cli.common import AccountOption, DbOption, check_account, where
 from agentactivity.events import Event, EventError, TimeBounds, parse_event
 
 EXPORT_PAGE = 10_000
@@ -20,23 +20,6 @@ MAX_PROBLEMS = 20
 # History may carry any time the store can hold (a signed 64-bit integer); every other
 # field is validated exactly as at ingest.
 HISTORY_BOUNDS = TimeBounds(oldest=-(2**63), newest=2**63 - 1)
-
-AccountOption = Annotated[
-    str, typer.Option("--account", help="Account id, e.g. 12345678.", show_default=False)
-]
-
-
-def _check_account(account: str) -> None:
-    from agentactivity.accounts import ACCOUNT_ID
-    from agentactivity.cli.common import fail
-
-    if not ACCOUNT_ID.fullmatch(account):
-        raise fail(f"--account {account!r}: use 1 to 64 letters, digits, '-' or '_'", 2)
-
-
-def _where(store: object) -> str:
-    """The database, named without its password."""
-    return str(getattr(store, "where", "the database"))
 
 
 def export_events(
@@ -63,21 +46,17 @@ def export_events(
     """
     from rich.progress import Progress
 
-    from agentactivity.cli.common import err, fail, load_settings
-    from agentactivity.store import StoreError, open_store
+    from agentactivity.cli.common import err, fail, load_settings, open_db
+    from agentactivity.store import StoreError
 
-    _check_account(account)
-    settings = load_settings(db)
-    try:
-        store = open_store(settings.db_url)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
+    check_account(account)
+    store = open_db(load_settings(db))
     partial = Path(f"{output}.partial")
     stream: IO[bytes]
     written = 0
     try:
         if account not in store.account_ids():
-            raise fail(f"--account {account}: no such account in {_where(store)}", 2)
+            raise fail(f"--account {account}: no such account in {where(store)}", 2)
         last = store.last_seq(account)
         if output == "-":
             stream = sys.stdout.buffer
@@ -115,8 +94,8 @@ def export_events(
         store.close()
         if output != "-":
             partial.unlink(missing_ok=True)
-    where = "stdout" if output == "-" else output
-    err.print(f"Exported {written} events of account {account} to {where}", highlight=False)
+    target = "stdout" if output == "-" else output
+    err.print(f"Exported {written} events of account {account} to {target}", highlight=False)
 
 
 def _read_events(stream: IO[bytes]) -> tuple[list[Event], list[str], int]:
@@ -172,10 +151,10 @@ def import_events(
     """
     from rich.progress import Progress
 
-    from agentactivity.cli.common import err, fail, load_settings
-    from agentactivity.store import StoreError, open_store
+    from agentactivity.cli.common import err, fail, load_settings, open_db
+    from agentactivity.store import StoreError
 
-    _check_account(account)
+    check_account(account)
     settings = load_settings(db)
     source = "stdin" if input_ == "-" else input_
     try:
@@ -194,10 +173,7 @@ def import_events(
             f"{source}: {len(problems)} invalid lines of {lines}{more}; nothing was imported",
             2,
         )
-    try:
-        store = open_store(settings.db_url)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
+    store = open_db(settings)
     accepted = duplicates = 0
     try:
         with Progress(console=err) as progress:
@@ -216,7 +192,7 @@ def import_events(
     finally:
         store.close()
     err.print(
-        f"Imported {accepted}, duplicates {duplicates} (account {account}, {_where(store)})",
+        f"Imported {accepted}, duplicates {duplicates} (account {account}, {where(store)})",
         highlight=False,
         soft_wrap=True,
     )

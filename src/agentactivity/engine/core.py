@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine.account import AccountTimelines
 from agentactivity.engine.render import render
 from agentactivity.events import Event
@@ -51,8 +52,18 @@ class Engine:
         with self._lock:
             return self._accounts.get(account_id)
 
-    def agent_activity_json(self, account_id: str, query: ActivityQuery, now_ms: int) -> bytes:
-        """The whole response body of SPEC section 3 for one validated query, as JSON."""
+    def agent_activity_json(
+        self,
+        account_id: str,
+        query: ActivityQuery,
+        now_ms: int,
+        directory: DirectorySnapshot | None = None,
+    ) -> bytes:
+        """The whole response body of SPEC section 3 for one validated query, as JSON.
+
+        `query.agent_ids` is the final selection (the service has already narrowed it to
+        `agentGroupIds`); `directory` gives the groups of `groupTotals` (None: no
+        directory, every agent in the root)."""
         start, end = query.window(now_ms)
         intervals = interval_scopes(start, end, query.interval) if query.interval else []
         scopes = [(start, end)] + [(a, b) for _, a, b in intervals]
@@ -60,11 +71,21 @@ class Engine:
             account = self._accounts.get(account_id) or AccountTimelines()
             figures = account.figures(query.agent_ids, scopes)
         stamps = [stamp for stamp, _, _ in intervals]
-        return render(figures, self.names, query.totals, stamps, query.version)
+        groups = None
+        if query.group_totals:
+            groups = directory if directory is not None else DirectorySnapshot.of([], [])
+        return render(figures, self.names, query.totals, stamps, query.version, groups)
 
-    def agent_activity(self, account_id: str, query: ActivityQuery, now_ms: int) -> dict[str, Any]:
+    def agent_activity(
+        self,
+        account_id: str,
+        query: ActivityQuery,
+        now_ms: int,
+        directory: DirectorySnapshot | None = None,
+    ) -> dict[str, Any]:
         """The same answer, decoded (for tests and in-process callers)."""
-        decoded: dict[str, Any] = orjson.loads(self.agent_activity_json(account_id, query, now_ms))
+        answer = self.agent_activity_json(account_id, query, now_ms, directory)
+        decoded: dict[str, Any] = orjson.loads(answer)
         return decoded
 
     def current_state(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
+from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine.account import ScopeFigures
+from agentactivity.engine.groups import group_sums
 from agentactivity.query import StateNames
 
 VALUE = '{"total":%d,"chatting":%d,"notChatting":%d,"chattingInMaxConcurrency":%d}'
@@ -49,7 +51,13 @@ def with_logged_in(ms: np.ndarray) -> np.ndarray:
 class Renderer:
     """Writes one query's answer, scope by scope, from its ms figures."""
 
-    def __init__(self, figures: ScopeFigures, names: StateNames, totals: bool) -> None:
+    def __init__(
+        self,
+        figures: ScopeFigures,
+        names: StateNames,
+        totals: bool,
+        groups: DirectorySnapshot | None = None,
+    ) -> None:
         self._template = entries_template(names)
         self._totals = totals
         self._figures = figures
@@ -79,6 +87,24 @@ class Renderer:
         for found in self._reasons.values():
             found.sort(key=lambda item: (-item[0], item[1]))  # total desc, then id
         self._reason_ids: dict[str, str] = {}
+        self._groups: list[str] | None = None
+        if groups is not None:
+            self._groups = self._group_entries(figures, listed, groups)
+
+    def _group_entries(
+        self, figures: ScopeFigures, listed: np.ndarray, directory: DirectorySnapshot
+    ) -> list[str]:
+        """Per scope, the inside of its `metricsPerGroup` object."""
+        sums = group_sums(figures, listed, directory)
+        keys = [orjson.dumps(group_id).decode() + ":" for group_id in sums.group_ids]
+        seconds = to_seconds(with_logged_in(sums.states)).tolist()  # (group, scope, 16)
+        reasons = sums.reasons
+        per_scope: list[list[str]] = [[] for _ in range(listed.shape[1])]
+        scopes, groups = np.nonzero(sums.listed.T)  # scope-major, groups ascending within
+        for scope, group in zip(scopes.tolist(), groups.tolist()):
+            found = self._reasons_json(reasons.get((group, scope)))
+            per_scope[scope].append(keys[group] + self._entries(seconds[group][scope], found))
+        return [",".join(parts) for parts in per_scope]
 
     def _reasons_json(self, found: list[tuple[int, str, list[int]]] | None) -> str:
         if not found:
@@ -102,6 +128,13 @@ class Renderer:
             for row, values in self._pairs[scope]
         )
         totals = self._sum_entries(scope) if self._totals else "[]"
+        if self._groups is not None:
+            # Beside metricsPerAgent (SPEC 8), before metricsTotals: docs/api.md.
+            return '{"metricsPerAgent":{%s},"metricsPerGroup":{%s},"metricsTotals":%s}' % (
+                per_agent,
+                self._groups[scope],
+                totals,
+            )
         return '{"metricsPerAgent":{%s},"metricsTotals":%s}' % (per_agent, totals)
 
     def _sum_entries(self, scope: int) -> str:
@@ -129,10 +162,12 @@ def render(
     totals: bool,
     intervals: list[int],
     version: int,
+    groups: DirectorySnapshot | None = None,
 ) -> bytes:
     """The whole answer: scope 0 is the window, scopes 1.. the intervals (newest first)
-    whose unclipped ends are `intervals`."""
-    renderer = Renderer(figures, names, totals)
+    whose unclipped ends are `intervals`; with `groups`, each scope's metricsPerGroup
+    over that directory."""
+    renderer = Renderer(figures, names, totals, groups)
     body = '{"agentsMetrics":%s}' % renderer.agents_metrics(0)
     if intervals:
         by_interval = ",".join(

@@ -7,6 +7,7 @@ the store is in the very next answer (read-your-writes).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import threading
@@ -47,6 +48,9 @@ class ActivityService:
         # lock, so in the order events reach the engine).
         self.feed = ChangeFeed(settings.stream_log_size)
         self._feed_revisions: dict[str, int] = {}  # reasons revision each feed last saw
+        # The directory revision each feed last saw (streams filtered by agent groups
+        # compare it with the one they selected their agents at).
+        self._feed_directories: dict[str, tuple[int, int]] = {}
 
     def load(self) -> int:
         """Rebuild the engine from the store; returns the number of events read."""
@@ -168,12 +172,17 @@ class ActivityService:
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None
     ) -> bytes:
         """The response body as JSON; `now_ms` is the instant the request was validated
-        against."""
+        against. Raises UnknownGroups for an unknown or deleted id of `agentGroupIds`."""
+        directory = None
+        if query.agent_group_ids is not None or query.group_totals:
+            # One snapshot for the filter and the rollups: membership as it is now.
+            directory = self.directory(account_id)
+            selected = directory.select(query.agent_ids, query.agent_group_ids)
+            query = dataclasses.replace(query, agent_ids=selected)
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
-        return self.engine.agent_activity_json(
-            account_id, query, self.clock() if now_ms is None else now_ms
-        )
+        now = self.clock() if now_ms is None else now_ms
+        return self.engine.agent_activity_json(account_id, query, now, directory)
 
     def agent_activity(
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None
@@ -183,12 +192,40 @@ class ActivityService:
         return decoded
 
     def current_state(
-        self, account_id: str, agent_ids: tuple[int, ...] | None, as_of: int
+        self,
+        account_id: str,
+        agent_ids: tuple[int, ...] | None,
+        as_of: int,
+        group_ids: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
-        """SPEC section 7's current state at `as_of` (epoch ms), after catching up."""
+        """SPEC section 7's current state at `as_of` (epoch ms), after catching up, of
+        the agents asked (None: all) within the agent groups asked (None: any). Raises
+        UnknownGroups for an unknown or deleted group id."""
+        directory = self.directory(account_id)
+        agent_ids = directory.select(agent_ids, group_ids)
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
-        return self._state_body(account_id, agent_ids, as_of)
+        return self._state_body(account_id, agent_ids, as_of, directory)
+
+    def select_agents(
+        self,
+        account_id: str,
+        agent_ids: tuple[int, ...] | None,
+        group_ids: tuple[str, ...] | None,
+        strict: bool = True,
+    ) -> tuple[tuple[int, ...] | None, tuple[int, int]]:
+        """`agentIds` within the members of `agentGroupIds` now, and the directory
+        revision that says so. Unknown or deleted group ids raise UnknownGroups, unless
+        not `strict` (a stream open while a group it asked for is deleted): then they
+        select nobody."""
+        directory = self.directory(account_id)
+        if not strict and group_ids is not None:
+            group_ids = tuple(group for group in group_ids if group in directory.groups)
+        return directory.select(agent_ids, group_ids), directory.revision
+
+    def feed_directory_revision(self, account_id: str) -> tuple[int, int] | None:
+        """The directory revision the account's change feed last published objects at."""
+        return self._feed_directories.get(account_id)
 
     def current_states(self, as_of: int) -> dict[str, dict[str, Any]]:
         """Every stored account's current-state listing at `as_of` as the engine has it
@@ -199,12 +236,17 @@ class ActivityService:
         }
 
     def _state_body(
-        self, account_id: str, agent_ids: tuple[int, ...] | None, as_of: int
+        self,
+        account_id: str,
+        agent_ids: tuple[int, ...] | None,
+        as_of: int,
+        directory: DirectorySnapshot | None = None,
     ) -> dict[str, Any]:
         """The one place state objects are made, for the listing and the stream alike."""
         window_start = as_of - self.settings.retention_ms
         answer = self.engine.current_state(account_id, agent_ids, as_of, window_start)
         self.name_reasons(account_id, answer["agents"])
+        label_agents(answer["agents"], directory or self.directory(account_id))
         return answer
 
     def reason_names(self, account_id: str) -> Mapping[str, str]:
@@ -241,15 +283,21 @@ class ActivityService:
         # Read before anything is evaluated: a rename racing with this sync is caught
         # by the next one.
         revision = self.store.reasons.revision(account_id)
+        directory = self.directory(account_id).revision
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self._catch_up_locked(account_id)
         now, evaluate = self.clock(), self._evaluator(account_id)
         watermark = self.engine.last_seq(account_id)
         self.feed.run_due(account_id, now, evaluate, watermark)
-        if self._feed_revisions.get(account_id, revision) != revision:
-            # Reason names changed: objects of agents Away with a reason may read anew.
+        if (
+            self._feed_revisions.get(account_id, revision) != revision
+            or self._feed_directories.get(account_id, directory) != directory
+        ):
+            # Reason names or the directory changed: objects of agents Away with a
+            # reason, or renamed, or moved to another group, may read anew.
             self.feed.reevaluate(account_id, now, evaluate, watermark)
         self._feed_revisions[account_id] = revision
+        self._feed_directories[account_id] = directory
 
     def open_feed(
         self,
@@ -269,3 +317,12 @@ class ActivityService:
                 self.engine.last_seq(account_id),
                 agent_ids,
             )
+
+
+def label_agents(agents: Mapping[str, dict[str, Any]], directory: DirectorySnapshot) -> None:
+    """Add the directory's fields to agent-state objects ({agentId: object}, SPEC 8)."""
+    for agent_id, agent in agents.items():
+        label = directory.label(int(agent_id))
+        agent["agentName"] = label.name
+        agent["employeeId"] = label.employee_id
+        agent["agentGroupId"] = label.group_id

@@ -82,6 +82,10 @@ BLANK: JSONObject = {"type": "string", "pattern": f"^{WS}*$", "description": "me
 NULL: JSONObject = {"type": "null", "description": "means absent"}
 AGENT_ID_ITEM = f"{WS}*0*{integer_range_pattern(1, MAX_AGENT_ID)}{WS}*"
 _AGENT_IDS_TEXT = f"^{WS}*(?:[Aa][Ll][Ll]{WS}*|{AGENT_ID_ITEM}(?:,{AGENT_ID_ITEM})*)$"
+# A group id as the parser reads one: the root's -1, or digits (leading zeros dropped).
+GROUP_ID_ITEM = f"{WS}*(?:-1|0*[0-9]{{1,19}}){WS}*"
+_GROUP_IDS_TEXT = f"^{GROUP_ID_ITEM}(?:,{GROUP_ID_ITEM})*$"
+_BOOLEAN_TEXT = f"^{WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){WS}*$"
 
 
 # --- building blocks --------------------------------------------------------------------------
@@ -215,12 +219,7 @@ def query_values(settings: Settings) -> dict[str, list[JSONObject]]:
             {"type": "string", "pattern": f"^{WS}*\\+?[0-9]+{WS}*$"},
             BLANK,
         ],
-        "totals": [
-            {"type": "boolean"},
-            {
-                "type": "string",
-                "pattern": f"^{WS}*(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]){WS}*$",
-            },
-            BLANK,
-        ],
+        "totals": [{"type": "boolean"}, {"type": "string", "pattern": _BOOLEAN_TEXT}, BLANK],
+        "agentGroupIds": [{"type": "string", "pattern": _GROUP_IDS_TEXT}, BLANK],
+        "groupTotals": [{"type": "boolean"}, {"type": "string", "pattern": _BOOLEAN_TEXT}, BLANK],
     }

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from agentactivity.api.common import json_response
 from agentactivity.api.openapi.common import JSONObject, closed_object, json_content, json_error
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
+from agentactivity.api.openapi.directory import directory_paths, directory_schemas
 from agentactivity.api.openapi.operations import (
     activity_path_item,
     agent_state_path_item,
@@ -19,7 +20,8 @@ from agentactivity.api.openapi.operations import (
     ingest_path_item,
 )
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
-from agentactivity.api.openapi.schemas import activity_schemas, state_schemas
+from agentactivity.api.openapi.schemas import activity_schemas
+from agentactivity.api.openapi.state import state_schemas
 from agentactivity.api.openapi.stream import stream_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
@@ -146,6 +148,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         STREAM_PATH: stream_path_item(settings),
         DISCOVERY_PATH: discovery_path_item(),
         **reason_paths(settings),
+        **directory_paths(settings),
     }
     optional = {
         HEALTHZ_PATH: _healthz,
@@ -182,7 +185,12 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         },
         "paths": path_items,
         "components": {
-            "schemas": {**activity_schemas(settings), **state_schemas(), **reason_schemas()},
+            "schemas": {
+                **activity_schemas(settings),
+                **state_schemas(),
+                **reason_schemas(),
+                **directory_schemas(),
+            },
             "securitySchemes": {
                 "OAuth1": {
                     "type": "apiKey",

@@ -94,6 +94,16 @@ def _agent_ids(settings: Settings) -> str:
     )
 
 
+def agent_group_ids(settings: Settings, narrows: str) -> str:
+    """What `agentGroupIds` of a query (Agent Activity, agent state, stream) does."""
+    return (
+        f"Only {narrows} of the members of these agent groups and of all their descendant "
+        "groups, within `agentIds`: a comma-separated list of group ids (`-1`, the root, "
+        f"holds every agent; at most {settings.max_agent_ids} distinct ids). An unknown or "
+        "deleted group id is a 400 naming `agentGroupIds`."
+    )
+
+
 def _query_refusals(settings: Settings) -> JSONObject:
     """The refusals of a query (Agent Activity, agent state), 400 to 503."""
     return {
@@ -129,6 +139,12 @@ def activity_path_item(settings: Settings) -> JSONObject:
         "totals": (
             "Fill `metricsTotals` with the sum over the agents listed "
             "(`true`/`false` in any case, `1`/`0`)."
+        ),
+        "agentGroupIds": agent_group_ids(settings, "the figures"),
+        "groupTotals": (
+            "Add `metricsPerGroup` to every scope: per agent group with an agent listed "
+            "in the scope (its own members or its descendants'), the sum over those agents, "
+            "as `metricsTotals` sums (`true`/`false` in any case, `1`/`0`)."
         ),
     }
     values = query_values(settings)
@@ -211,6 +227,13 @@ def agent_state_path_item(settings: Settings) -> JSONObject:
                     f"future and at most {retention_min} minutes (the retention) back, else "
                     "400; blank means absent.",
                     {"anyOf": values["to"]},
+                    required=False,
+                ),
+                parameter(
+                    "query",
+                    "agentGroupIds",
+                    agent_group_ids(settings, "the state") + " Blank means absent.",
+                    {"anyOf": values["agentGroupIds"]},
                     required=False,
                 ),
             ],

@@ -1,9 +1,11 @@
-"""The component schemas: events, errors, Agent Activity entries and metrics, agent state."""
+"""The component schemas: events, errors, Agent Activity entries and metrics (agent state:
+state.py)."""
 
 from __future__ import annotations
 
 from agentactivity.api.openapi.common import (
     AGENT_ID_ITEM,
+    GROUP_ID_ITEM,
     NULL,
     JSONObject,
     closed_object,
@@ -113,6 +115,15 @@ def activity_schemas(settings: Settings) -> JSONObject:
                 "propertyNames": {"pattern": f"^{integer_range_pattern(1, MAX_AGENT_ID)}$"},
                 "additionalProperties": ref("StateEntries"),
             },
+            "metricsPerGroup": {
+                "type": "object",
+                "description": "Only with `groupTotals=true`: per agent group with an agent "
+                "listed in the scope (its own members and its descendants'), the sum over "
+                "those agents; the root `-1` whenever anyone is listed. By group id in "
+                "ascending numeric order.",
+                "propertyNames": {"pattern": "^(?:-1|[0-9]{1,19})$"},
+                "additionalProperties": ref("StateEntries"),
+            },
             "metricsTotals": {
                 "description": "Empty unless `totals=true`; then the sum over the agents listed.",
                 "oneOf": [{"type": "array", "maxItems": 0}, ref("StateEntries")],
@@ -141,7 +152,8 @@ def activity_schemas(settings: Settings) -> JSONObject:
     )
 
     values = query_values(settings)
-    optional = {"interval", "to", "totals"}
+    optional = {"interval", "to", "totals", "agentGroupIds", "groupTotals"}
+    group_id_number = {"type": "integer", "minimum": -1, "maximum": 2**63 - 1}
     query_body = {
         "type": "object",
         "description": "The parameters of the GET form, as strings or numbers; "
@@ -170,6 +182,31 @@ def activity_schemas(settings: Settings) -> JSONObject:
             },
             "totals": {
                 "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}, *values["totals"][1:], NULL]
+            },
+            "agentGroupIds": {
+                "anyOf": [
+                    *values["agentGroupIds"],
+                    group_id_number,
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "anyOf": [
+                                group_id_number,
+                                {"type": "string", "pattern": f"^{GROUP_ID_ITEM}$"},
+                            ]
+                        },
+                    },
+                    NULL,
+                ],
+            },
+            "groupTotals": {
+                "anyOf": [
+                    {"type": "boolean"},
+                    {"enum": [0, 1]},
+                    *values["groupTotals"][1:],
+                    NULL,
+                ]
             },
         },
     }
@@ -307,67 +344,6 @@ def activity_schemas(settings: Settings) -> JSONObject:
                 "service": {"enum": list(DISCOVERABLE_SERVICES)},
                 "account": {"type": "string"},
                 "baseURI": {"type": "string", "description": "host[:port]"},
-            },
-        ),
-    }
-
-
-def state_schemas() -> JSONObject:
-    ms = {"type": "integer", "description": "Epoch milliseconds."}
-    nullable_ms = {"type": ["integer", "null"], "description": "Epoch milliseconds, or null."}
-    return {
-        "AgentState": closed_object(
-            [
-                "state",
-                "reasonId",
-                "reasonName",
-                "since",
-                "loggedInSince",
-                "activeChats",
-                "maxChats",
-                "atMaxConcurrency",
-            ],
-            {
-                "state": {"enum": list(STATES)},
-                "reasonId": {
-                    "type": ["string", "null"],
-                    "description": "Only while `AWAY` with a reason, else null.",
-                },
-                "reasonName": {
-                    "type": ["string", "null"],
-                    "description": "The text of the status reason whose id is `reasonId` "
-                    "(deleted ones too), else null.",
-                },
-                "since": {
-                    **nullable_ms,
-                    "description": "When the current (state, reason) began; null if no "
-                    "`state` event has changed them yet.",
-                },
-                "loggedInSince": {
-                    **nullable_ms,
-                    "description": "When the current login began; null while `OFFLINE`.",
-                },
-                "activeChats": {"type": "integer", "minimum": 0},
-                "maxChats": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "maximum": MAX_CHATS_LIMIT,
-                    "description": "0 = no limit.",
-                },
-                "atMaxConcurrency": {"type": "boolean"},
-            },
-            description="An agent's situation after every event with `time <= asOf`.",
-        ),
-        "AgentStates": closed_object(
-            ["asOf", "agents"],
-            {
-                "asOf": ms,
-                "agents": {
-                    "type": "object",
-                    "description": "By agent id, in ascending numeric order.",
-                    "propertyNames": {"pattern": "^[1-9][0-9]{0,18}$"},
-                    "additionalProperties": ref("AgentState"),
-                },
             },
         ),
     }

@@ -14,6 +14,7 @@ from agentactivity.api.openapi.common import (
     read_auth_errors,
     retry_after,
 )
+from agentactivity.api.openapi.operations import agent_group_ids
 from agentactivity.events import MAX_AGENT_ID
 from agentactivity.settings import Settings
 
@@ -45,6 +46,16 @@ def stream_path_item(settings: Settings) -> JSONObject:
                     f"agent ids (1 to {MAX_AGENT_ID}; at most {settings.max_agent_ids} "
                     "distinct ids, else 400): only these agents' changes are sent.",
                     {"anyOf": [*values["agentIds"], BLANK]},
+                    required=False,
+                ),
+                parameter(
+                    "query",
+                    "agentGroupIds",
+                    agent_group_ids(settings, "the changes")
+                    + " Membership is read again when the directory changes: the stream "
+                    "then sends a new snapshot if its agents are no longer the same "
+                    "(docs/api.md, Live stream). Blank means absent.",
+                    {"anyOf": values["agentGroupIds"]},
                     required=False,
                 ),
                 parameter(
