@@ -45,6 +45,8 @@ def test_help_explains_the_command(tmp_path: Path) -> None:
         (["--account", ACCOUNT, "--list", "--revoke", "0123456789abcdef"], "--list"),
         (["--account", ACCOUNT, "--list", "--ttl", "1h"], "--ttl"),
         (["--account", ACCOUNT, "--base-url", "ftp://example"], "--base-url"),
+        (["--account", ACCOUNT, "--group", "sales"], "--group"),
+        (["--account", ACCOUNT, "--list", "--group", "1"], "--group"),
         (["--ttl", "1h"], "--account"),
     ],
 )
@@ -64,7 +66,8 @@ def test_make_use_list_and_revoke_a_link(server: Server, tmp_path: Path) -> None
     )
     assert made.returncode == 0, made.stderr
     link = json.loads(made.stdout)
-    assert set(link) == {"url", "tokenId", "accountId", "expiresAt"}
+    assert set(link) == {"url", "tokenId", "accountId", "groupId", "expiresAt"}
+    assert link["groupId"] is None  # the whole account
     prefix = f"{server.base_url}/dashboard#token="
     assert link["url"].startswith(prefix)
     token = link["url"][len(prefix) :]
@@ -135,3 +138,40 @@ def test_the_public_address_of_domain_discovery_is_the_default_base(tmp_path: Pa
     assert result.stdout.startswith("https://activity.example.com/dashboard#token=dt1.")
     result = run_cli(*args, "--base-url", "http://10.0.0.5:8080/", cwd=tmp_path, env=env)
     assert result.stdout.startswith("http://10.0.0.5:8080/dashboard#token=dt1.")
+
+
+def test_a_team_link_names_an_existing_group_and_reads_only_its_team(
+    server: Server, tmp_path: Path
+) -> None:
+    from agentactivity.directory import ROOT_GROUP_ID, AgentGroup, User
+    from agentactivity.directory_items import Change
+    from agentactivity.store import open_store
+
+    store = open_store(server.db_url)
+    try:
+        store.directory.groups.create(ACCOUNT, [Change(AgentGroup("", "Sales", ROOT_GROUP_ID))])
+        store.directory.users.create(ACCOUNT, [Change(User(7, "ann", group_id="1"))])
+    finally:
+        store.close()
+    missing = run_cli(
+        "dashboard-link", "--account", ACCOUNT, "--group", "9", "--db", server.db_url, cwd=tmp_path
+    )
+    assert missing.returncode == 1 and "agent group 9" in missing.stderr, missing
+    made = run_cli(
+        "dashboard-link",
+        *("--account", ACCOUNT, "--group", "1", "--json"),
+        *("--db", server.db_url, "--base-url", server.base_url),
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    link = json.loads(made.stdout)
+    assert link["groupId"] == "1"
+    token = link["url"].split("#token=", 1)[1]
+    outside = requests.get(
+        state_url(server.base_url),
+        params={"agentIds": "8"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert outside.status_code == 403, outside.text
+    assert read_with(server, token).status_code == 200
