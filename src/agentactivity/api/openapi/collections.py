@@ -13,6 +13,7 @@ from agentactivity.api.collections import (
     REVISION_HEADER,
 )
 from agentactivity.api.openapi.common import (
+    READ_SECURITY,
     SECURITY,
     JSONObject,
     account_id_parameter,
@@ -44,6 +45,8 @@ class CollectionDoc:
     invalid: str = ""  # what else a 400 means, beyond a field breaking its own rule
     # The directory's: get one, delete an array, override DELETE, 201 with Location.
     directory: bool = False
+    # Dashboard links may list the items too (api/directory.py's team_items).
+    links: bool = False
 
 
 def _revision_header(doc: CollectionDoc) -> JSONObject:
@@ -144,8 +147,15 @@ def _listing(doc: CollectionDoc, settings: Settings) -> JSONObject:
         doc,
         f"list{doc.one}s",
         f"The account's {doc.tag}{doc.aside}",
-        description=f"Scope `read` or `admin`. {doc.list_description}",
+        description=f"Scope `read` or `admin`. {doc.list_description}"
+        + (
+            " A dashboard link may list them too (a team link: its team's groups, deleted "
+            "ones left out)."
+            if doc.links
+            else ""
+        ),
         parameters=parameters,
+        **({"security": READ_SECURITY} if doc.links else {}),
         responses={
             "200": _ok(doc, "The items.", {"type": "array", "items": ref(doc.one)}),
             **_refusals(doc, settings, 400, 401, 404),

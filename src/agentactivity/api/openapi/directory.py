@@ -253,6 +253,7 @@ GROUPS_DOC = CollectionDoc(
         {"type": "string", "pattern": GROUP_ID_TEXT},
     ),
     list_description="By id, the root group -1 first (it always exists).",
+    links=True,
     update_description="The whole group (fields left out take their defaults), except "
     "`deleted`, which stays as it is unless given. The root keeps no parent.",
     delete_description="Refused (409) for the root, and for a group with members or "
