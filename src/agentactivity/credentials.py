@@ -19,6 +19,9 @@ class Credentials:
     access_token: str
     access_token_secret: str
     scopes: tuple[str, ...]
+    # A team link's group: the holder reads only its members and its descendants'
+    # members (api/team.py). None: the whole account (every OAuth key).
+    team: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -44,8 +44,11 @@ class DashboardToken:
     created_at: int  # epoch ms
     expires_at: int  # epoch ms (a whole second)
     revoked_at: int | None = None  # epoch ms
+    # The agent group the link may read (its members and its descendants' members);
+    # None: the whole account.
+    group_id: str | None = None
 
-    def row(self) -> tuple[str, str, str, int, int, int | None]:
+    def row(self) -> tuple[str, str, str, int, int, int | None, str | None]:
         return (
             self.account_id,
             self.token_id,
@@ -53,6 +56,7 @@ class DashboardToken:
             self.created_at,
             self.expires_at,
             self.revoked_at,
+            self.group_id,
         )
 
     def status(self, now_ms: int) -> str:
@@ -130,13 +134,19 @@ def iso(ms: int) -> str:
 
 
 def issue(
-    store: TokenStore, account_id: str, ttl_ms: int, now_ms: int, label: str = ""
+    store: TokenStore,
+    account_id: str,
+    ttl_ms: int,
+    now_ms: int,
+    label: str = "",
+    group_id: str | None = None,
 ) -> tuple[str, DashboardToken]:
-    """A new link's token (text) and its stored record; creates the account if needed."""
+    """A new link's token (text) and its stored record; creates the account if needed.
+    `group_id`: a team link, limited to that group (the caller checks it exists)."""
     store.ensure_account(account_id)
     secret = store.dashboard_secret(account_id, create=True)
     assert secret is not None
     expires_at = (now_ms + ttl_ms) // 1000 * 1000
-    record = DashboardToken(account_id, new_token_id(), label, now_ms, expires_at)
+    record = DashboardToken(account_id, new_token_id(), label, now_ms, expires_at, None, group_id)
     store.add_dashboard_token(record)
     return encode_token(secret, account_id, record.token_id, expires_at), record

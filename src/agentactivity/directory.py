@@ -76,6 +76,15 @@ class UnknownGroups(ValueError):
         super().__init__(f"agentGroupIds: no agent group {listed} (unknown or deleted)")
 
 
+class OutsideTeam(ValueError):
+    """A team link asked for an agent or a group outside its team (the API's 403)."""
+
+
+def _listed(ids: Iterable[object]) -> str:
+    shown = [str(value) for value in ids]
+    return ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
+
+
 @dataclass
 class DirectorySnapshot:
     """An account's users and groups not deleted, at one revision of each collection.
@@ -197,3 +206,32 @@ class DirectorySnapshot:
         if agent_ids is None:
             return members
         return tuple(sorted(set(agent_ids).intersection(members)))
+
+    def within_team(
+        self,
+        team: str,
+        agent_ids: tuple[int, ...] | None,
+        group_ids: tuple[str, ...] | None,
+    ) -> tuple[str, ...]:
+        """The agentGroupIds a team link's request reads with: those it asked for, else
+        the team itself (so `agentIds=all` means the team, and agents named by id are
+        narrowed to it as members move). Raises OutsideTeam for any agent or group asked
+        for outside the team, even beside members, and when the team is gone: a link
+        never reads more than its team, nor learns which outside ids exist."""
+        if team not in self.groups:
+            raise OutsideTeam(
+                f"this dashboard link's team (agent group {team}) no longer exists: ask for "
+                "a new link"
+            )
+        where = f"outside this dashboard link's team (agent group {team} and its sub-groups)"
+        inside = self.descendants([team])
+        if group_ids is not None:
+            outside_groups = [group_id for group_id in group_ids if group_id not in inside]
+            if outside_groups:
+                raise OutsideTeam(f"agentGroupIds: {_listed(outside_groups)} is {where}")
+        members = self.members([team])
+        if agent_ids is not None and members is not None:
+            outside_agents = sorted(set(agent_ids).difference(members))
+            if outside_agents:
+                raise OutsideTeam(f"agentIds: {_listed(outside_agents)} is {where}")
+        return group_ids if group_ids is not None else (team,)

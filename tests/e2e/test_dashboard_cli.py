@@ -64,7 +64,8 @@ def test_make_use_list_and_revoke_a_link(server: Server, tmp_path: Path) -> None
     )
     assert made.returncode == 0, made.stderr
     link = json.loads(made.stdout)
-    assert set(link) == {"url", "tokenId", "accountId", "expiresAt"}
+    assert set(link) == {"url", "tokenId", "accountId", "groupId", "expiresAt"}
+    assert link["groupId"] is None  # the whole account
     prefix = f"{server.base_url}/dashboard#token="
     assert link["url"].startswith(prefix)
     token = link["url"][len(prefix) :]

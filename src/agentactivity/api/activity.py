@@ -4,6 +4,7 @@ encodes; no figures here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -30,6 +31,7 @@ from agentactivity.api.params import (
 )
 from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.api.ratelimit import RateLimiter
+from agentactivity.credentials import Credentials
 from agentactivity.events import TimeBounds, parse_batch
 from agentactivity.service import ActivityService
 
@@ -76,13 +78,13 @@ class ActivityHandlers(Handlers):
             body = await self.body(request)
 
         def work() -> bytes:
-            self.auth.authenticate(request, body, account_id, "read")
+            credentials = self.auth.authenticate(request, body, account_id, "read")
             # Limited once the caller is known to be the account: others spend none of its
             # budget. The slot is held until the answer is encoded, whatever happens.
             with self.limiter.query_slot(account_id):
-                return answer()
+                return answer(credentials)
 
-        def answer() -> bytes:
+        def answer(credentials: Credentials) -> bytes:
             raw: dict[str, Any] = dict(single_values(request.query_params, KNOWN))
             if request.method == "POST":
                 raw.update(decode_json_object(body))
@@ -94,6 +96,10 @@ class ActivityHandlers(Handlers):
                 retention_ms=settings.retention_ms,
                 max_agent_ids=settings.max_agent_ids,
             )
+            groups = self.within_team(
+                credentials, account_id, query.agent_ids, query.agent_group_ids
+            )
+            query = replace(query, agent_group_ids=groups)
             with known_groups():
                 return self.service.agent_activity_json(account_id, query, now)
 
@@ -105,7 +111,7 @@ class ActivityHandlers(Handlers):
         settings = self.service.settings
 
         def work() -> bytes:
-            self.auth.authenticate(request, b"", account_id, "read")
+            credentials = self.auth.authenticate(request, b"", account_id, "read")
             with self.limiter.query_slot(account_id):
                 query = parse_state_query(
                     single_values(request.query_params, STATE_KNOWN),
@@ -113,9 +119,10 @@ class ActivityHandlers(Handlers):
                     retention_ms=settings.retention_ms,
                     max_agent_ids=settings.max_agent_ids,
                 )
+                groups = self.within_team(credentials, account_id, query.agent_ids, query.group_ids)
                 with known_groups():
                     answer = self.service.current_state(
-                        account_id, query.agent_ids, query.as_of, query.group_ids
+                        account_id, query.agent_ids, query.as_of, groups
                     )
                 return orjson.dumps(answer)
 

@@ -36,6 +36,7 @@ from agentactivity.configuration import (
     ItemRefusal,
     StaleRevision,
 )
+from agentactivity.directory import DirectorySnapshot
 from agentactivity.service import ActivityService
 from agentactivity.store import Store
 
@@ -96,6 +97,9 @@ class Collection(Generic[Item, Fields, Id]):
     overrides: tuple[str, ...] = ("PUT",)  # what X-HTTP-Method-Override may say
     created_status: int = 200
     item_path: str | None = None  # for `Location` when one item was created
+    # Dashboard links may list the items (the page shows them); a team link sees those
+    # this keeps. None: OAuth 1.0a keys only.
+    team_items: Callable[[DirectorySnapshot, str, list[Item]], list[Item]] | None = None
 
 
 def path_number(raw: str, maximum: int) -> int | None:
@@ -207,9 +211,13 @@ class CollectionHandlers(Handlers, Generic[Item, Fields, Id]):
     # --- in the threadpool (the store and the nonces block) -------------------------------
 
     def _listing(self, request: Request, account_id: str, body: bytes) -> Response:
-        self.auth.authenticate(request, b"", account_id, READ_SCOPES)
+        links = self.collection.team_items is not None
+        credentials = self.auth.authenticate(request, b"", account_id, READ_SCOPES, links)
         store = self.collection.store(self.service.store)
         revision, items = store.listing(account_id, include_deleted(request))
+        if credentials.team is not None and self.collection.team_items is not None:
+            snapshot = self.service.directory(account_id)
+            items = self.collection.team_items(snapshot, credentials.team, items)
         return answer([self.collection.to_json(item) for item in items], revision)
 
     def _create(self, request: Request, account_id: str, body: bytes) -> Response:

@@ -27,6 +27,7 @@ from agentactivity.api.body import read_body
 from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
 from agentactivity.api.errors import ApiError, error_body
 from agentactivity.credentials import Credentials
+from agentactivity.directory import OutsideTeam
 from agentactivity.service import ActivityService
 from agentactivity.store import StoreError
 
@@ -76,14 +77,23 @@ class Authenticator:
         self.dashboard_tokens = dashboard_tokens
 
     def authenticate(
-        self, request: Request, body: bytes, account_id: str, scope: Scope
+        self,
+        request: Request,
+        body: bytes,
+        account_id: str,
+        scope: Scope,
+        links: bool = False,
     ) -> Credentials:
         """The caller's credentials. `body`: the request's, as read (a form body is part
-        of the OAuth signature); blocking (the store, the nonces): call it off the loop."""
+        of the OAuth signature); blocking (the store, the nonces): call it off the loop.
+        `links`: dashboard links may read this too, though its scope is not "read" alone
+        (the agent groups' listing, which the dashboard's team picker shows)."""
         try:
             token = token_in_request(request.headers, request.query_params.multi_items())
             if token is not None:
-                return self.dashboard_tokens.authenticate(token, account_id, scope)
+                return self.dashboard_tokens.authenticate(
+                    token, account_id, "read" if links else scope
+                )
             credentials = self.oauth.authenticate(
                 request.method, str(request.url), request.headers, body or None
             )
@@ -114,6 +124,24 @@ class Handlers:
     def __init__(self, service: ActivityService, auth: Authenticator) -> None:
         self.service = service
         self.auth = auth
+
+    def within_team(
+        self,
+        credentials: Credentials,
+        account_id: str,
+        agent_ids: tuple[int, ...] | None,
+        group_ids: tuple[str, ...] | None,
+    ) -> tuple[str, ...] | None:
+        """The agentGroupIds to read with: as asked, except for a team link, which reads
+        only its team (403 for any agent or group asked for outside it)."""
+        if credentials.team is None:
+            return group_ids
+        try:
+            return self.service.directory(account_id).within_team(
+                credentials.team, agent_ids, group_ids
+            )
+        except OutsideTeam as exc:
+            raise ApiError(403, str(exc)) from exc
 
     async def body(self, request: Request) -> bytes:
         """The whole body: 413 past `max_body_bytes`, 408 after `body_timeout_seconds`."""

@@ -104,4 +104,5 @@ class DashboardTokenVerifier:
             access_token=f"dashboard:{token.token_id}",
             access_token_secret="",
             scopes=("read",),
+            team=record.group_id,
         )

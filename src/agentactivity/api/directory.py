@@ -84,6 +84,9 @@ GROUPS: Collection[AgentGroup, Change[AgentGroup], str] = Collection(
     overrides=_OVERRIDES,
     created_status=201,  # the vendor's documented answer to a create
     item_path=AGENT_GROUP_PATH,
+    team_items=lambda directory, team, groups: [
+        group for group in groups if group.id in directory.descendants([team])
+    ],
 )
 
 

@@ -157,8 +157,11 @@ class StreamHandler(Handlers):
         settings = self.service.settings
 
         def prepare() -> tuple[Selection, FeedStart | None]:
-            self.auth.authenticate(request, b"", account_id, "read")
+            credentials = self.auth.authenticate(request, b"", account_id, "read")
             asked, last_event_id = parse_stream_request(request, settings.max_agent_ids)
+            asked.group_ids = self.within_team(
+                credentials, account_id, asked.agent_ids, asked.group_ids
+            )
             with known_groups():
                 asked.select(
                     *self.service.select_agents(account_id, asked.agent_ids, asked.group_ids)

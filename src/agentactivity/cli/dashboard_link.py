@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from agentactivity.cli.common import DbOption
+from agentactivity.cli.common import DbOption, fail
 from agentactivity.clock import now_ms
 from agentactivity.dashboard_token import TOKEN_ID, DashboardToken, iso, issue, parse_ttl
+from agentactivity.directory_items import is_group_id
+from agentactivity.store import Store
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_TTL = "8h"
@@ -28,6 +30,7 @@ def _describe(token: DashboardToken, now_ms: int) -> dict[str, object]:
         "createdAt": token.created_at,
         "expiresAt": token.expires_at,
         "revokedAt": token.revoked_at,
+        "groupId": token.group_id,
         "status": token.status(now_ms),
     }
 
@@ -46,6 +49,17 @@ def dashboard_link(
     label: Annotated[
         str | None,
         typer.Option("--label", help="A note shown by --list, e.g. 'floor 2 wallboard'."),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            metavar="GROUP_ID",
+            help="A team link: it reads only this agent group's members and those of its "
+            "sub-groups (figures, states, stream); anything else is refused (403). "
+            "Default: the whole account.",
+            show_default=False,
+        ),
     ] = None,
     base_url: Annotated[
         str | None,
@@ -80,20 +94,24 @@ def dashboard_link(
     \b
     Examples:
       agentactivity dashboard-link --account 12345678 --ttl 8h
+      agentactivity dashboard-link --account 12345678 --group 3 --label 'Sales floor'
       agentactivity dashboard-link --account 12345678 --list
       agentactivity dashboard-link --account 12345678 --revoke 3f9c0a1b2c3d4e5f
 
-    With --json, creating prints {"url", "tokenId", "accountId", "expiresAt"} (epoch ms).
+    With --json, creating prints {"url", "tokenId", "accountId", "groupId", "expiresAt"}
+    (epoch ms; groupId null for a link to the whole account).
     Anyone with the link can watch the account until it expires: share it like a key.
     """
-    from agentactivity.cli.common import check_account, fail, load_settings, open_db
+    from agentactivity.cli.common import check_account, load_settings, open_db
     from agentactivity.store import StoreError
 
     check_account(account)
     if list_links and revoke is not None:
         raise fail("give at most one of --list and --revoke", 2)
-    if (list_links or revoke is not None) and (ttl, label, base_url) != (None, None, None):
-        raise fail("--ttl, --label and --base-url apply only when making a link", 2)
+    if (list_links or revoke is not None) and (ttl, label, base_url, group) != (None,) * 4:
+        raise fail("--ttl, --label, --group and --base-url apply only when making a link", 2)
+    if group is not None and not is_group_id(group):
+        raise fail(f"--group {group!r}: a group id is -1 (the root) or a positive number", 2)
     if revoke is not None and revoke != "all" and not TOKEN_ID.fullmatch(revoke):
         raise fail(f"--revoke {revoke!r}: a token id is 16 hex digits (see --list), or all", 2)
     try:
@@ -127,7 +145,9 @@ def dashboard_link(
                 assert revoked.revoked_at is not None
                 print(f"Link {revoke} of account {account} revoked at {iso(revoked.revoked_at)}.")
         else:
-            token, record = issue(store, account, ttl_ms, now, label or "")
+            if group is not None:
+                _check_group(store, account, group)
+            token, record = issue(store, account, ttl_ms, now, label or "", group)
             url = dashboard_url(base, token)
             if as_json:
                 print(
@@ -136,15 +156,17 @@ def dashboard_link(
                             "url": url,
                             "tokenId": record.token_id,
                             "accountId": account,
+                            "groupId": record.group_id,
                             "expiresAt": record.expires_at,
                         }
                     )
                 )
             else:
                 print(url)
+                team = f" (team: group {group} and its sub-groups)" if group else ""
                 typer.echo(
-                    f"Read-only link {record.token_id} to account {account}'s dashboard, valid "
-                    f"until {iso(record.expires_at)}. Revoke it with: agentactivity "
+                    f"Read-only link {record.token_id} to account {account}'s dashboard{team}, "
+                    f"valid until {iso(record.expires_at)}. Revoke it with: agentactivity "
                     f"dashboard-link --account {account} --revoke {record.token_id}",
                     err=True,
                 )
@@ -161,11 +183,22 @@ def _print_list(tokens: list[DashboardToken], now: int, as_json: bool) -> None:
     if not tokens:
         print("No dashboard links.")
         return
-    print(f"{'TOKEN ID':<16}  {'STATUS':<7}  {'CREATED':<20}  {'EXPIRES':<20}  LABEL")
+    print(f"{'TOKEN ID':<16}  {'STATUS':<7}  {'CREATED':<20}  {'EXPIRES':<20}  {'GROUP':<8}  LABEL")
     for token in tokens:
         print(
             f"{token.token_id:<16}  {token.status(now):<7}  {iso(token.created_at):<20}  "
-            f"{iso(token.expires_at):<20}  {token.label}"
+            f"{iso(token.expires_at):<20}  {token.group_id or 'all':<8}  {token.label}"
+        )
+
+
+def _check_group(store: Store, account: str, group: str) -> None:
+    """A team link names a group the account has (not deleted)."""
+    _, found = store.directory.groups.get(account, group)
+    if found is None or found.deleted:
+        state = "was deleted" if found is not None else "does not exist"
+        raise fail(
+            f"--group {group}: agent group {group} of account {account} {state}; list the "
+            f"groups with GET /api/account/{account}/configuration/le-users/agentGroups",
         )
 
 

@@ -1,5 +1,5 @@
 """Dashboard links in the store, written once for every backend: each account's signing
-secret and every link's token id, expiry and revocation (schema version 3, see
+secret and every link's token id, expiry and revocation (schema versions 3 and 5, see
 migrations.py; the tokens themselves: dashboard_token.py)."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from agentactivity.clock import now_ms
 from agentactivity.dashboard_token import DashboardToken
 from agentactivity.store.adapter import Adapter, Sql
 
-_TOKEN_COLUMNS = "account_id, token_id, label, created_at, expires_at, revoked_at"
+_TOKEN_COLUMNS = "account_id, token_id, label, created_at, expires_at, revoked_at, group_id"
 
 
 def _token(row: tuple[Any, ...]) -> DashboardToken:
-    return DashboardToken(row[0], row[1], row[2], row[3], row[4], row[5])
+    return DashboardToken(*row)
 
 
 def _one(sql: Sql, account_id: str, token_id: str) -> DashboardToken | None:
@@ -54,7 +54,7 @@ class DashboardTokens:
     def add(self, token: DashboardToken) -> None:
         with self._adapter.transaction() as sql:
             sql(
-                f"INSERT INTO dashboard_tokens ({_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO dashboard_tokens ({_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 token.row(),
             )
 

@@ -249,6 +249,10 @@ POSTGRES_DIRECTORY = (
     _GROUPS_BY_NAME + "NOT deleted",
 )
 
+# Team links (dashboard-link --group): the agent group a link is limited to (its members
+# and those of its descendants); NULL, the whole account.
+TEAM_LINKS = ("ALTER TABLE dashboard_tokens ADD COLUMN group_id TEXT",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
@@ -259,6 +263,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         SQLITE_DIRECTORY,
         POSTGRES_DIRECTORY,
     ),
+    Migration(5, "dashboard links limited to a team", TEAM_LINKS, TEAM_LINKS),
 )
 LATEST = MIGRATIONS[-1].version
 
