@@ -69,9 +69,11 @@ class Demo:
         self.expected: dict[str, AgentState] = final_states(events)
         self.workdir = workdir
 
-    def link(self, account: str = ACCOUNT, ttl: str = "1h") -> str:
+    def link(self, account: str = ACCOUNT, ttl: str = "1h", group: str | None = None) -> str:
+        """A dashboard link; with `group`, a team link (it reads only that team)."""
+        team = ("--group", group) if group else ()
         result = run_cli(
-            *("dashboard-link", "--account", account, "--ttl", ttl, "--json"),
+            *("dashboard-link", "--account", account, "--ttl", ttl, "--json", *team),
             *("--db", self.server.db_url, "--base-url", self.server.base_url),
             cwd=self.workdir,
         )

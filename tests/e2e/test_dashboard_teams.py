@@ -5,7 +5,10 @@ path; a team picked shows exactly the API's members (GET /agents/state?agentGrou
 its header counts equal what the API's listing gives, and every request of its data
 carries agentGroupIds; a change of a member is counted live and an outsider's is not
 shown; the team survives a reload (it is in the fragment); a group the link cannot show
-falls back to all agents with a notice. No console error, no failed request.
+falls back to all agents with a notice. A team link (`dashboard-link --group`) shows
+only its team's groups and members, and its token is refused (403) anything outside
+the team: by agentIds, by agentGroupIds, on the stream. No console error, no failed
+request.
 
 The simulated agents are tests/simulated.py's pinned ones, so the teams are the same at
 any date and hour: ten agents with events, all in Sales (three of them in its Tier 2),
@@ -17,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e.browser import (
     LOAD_TIMEOUT_MS,
@@ -30,7 +34,7 @@ from tests.e2e.browser import (
     team_counts,
     wait_for_agents,
 )
-from tests.e2e.conftest import now_ms
+from tests.e2e.conftest import ACCOUNT, now_ms
 
 pytestmark = pytest.mark.e2e
 
@@ -204,5 +208,67 @@ def test_a_team_counts_its_members_changes_live_and_shows_no_one_else(
         assert shown_counts(page) == team_counts(after) != before, (path, before)
         assert world.states()[UNNAMED]["state"] == "BACK_SOON"  # it did change
         assert watched.problems == []
+    finally:
+        watched.close()
+
+
+def as_link(world: Demo, token: str, path: str, **params: str) -> requests.Response:
+    """A GET with the link's token, as the page sends it (the stream's: as a parameter)."""
+    url = f"{world.server.base_url}{path}"
+    if path.endswith("/stream"):
+        return requests.get(url, params={**params, "access_token": token}, timeout=10, stream=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.get(url, params=params, headers=headers, timeout=10)
+
+
+def test_a_team_link_shows_only_its_team_and_reads_nothing_else(browser: Any, world: Demo) -> None:
+    groups = {path: group for group, path in group_paths(world.groups())}
+    sales, tier_2, support = groups["Sales"], groups["Sales / Tier 2"], groups["Support"]
+    team = world.states(sales)
+    url = world.link(group=sales)
+    token = url.split("#token=", 1)[1]
+    base = f"/api/account/{ACCOUNT}"
+
+    # What the token reads: its team (agentIds=all means the team), its team's groups.
+    answer = as_link(world, token, f"{base}/agents/state", agentIds="all")
+    assert answer.status_code == 200 and set(answer.json()["agents"]) == set(team), answer.text
+    answer = as_link(world, token, f"{base}/configuration/le-users/agentGroups")
+    assert answer.status_code == 200, answer.text
+    assert group_paths(answer.json()) == [(sales, "Sales"), (tier_2, "Sales / Tier 2")]
+    # Anything outside it is a 403: another team's person (1002 is in Support), the
+    # agent with no team, either beside a member, another team, the whole account.
+    member = min(team, key=int)
+    activity = f"/operations{base}/agentactivity"
+    for path in (f"{base}/agents/state", activity, f"{base}/agents/state/stream"):
+        for asked in (
+            {"agentIds": "1002"},
+            {"agentIds": f"{member},{UNNAMED}"},
+            {"agentIds": "all", "agentGroupIds": support},
+            {"agentIds": "all", "agentGroupIds": f"{tier_2},-1"},
+        ):
+            params = {**asked, "timeframe": "60", "v": "1"} if path == activity else asked
+            answer = as_link(world, token, path, **params)
+            assert answer.status_code == 403, (path, asked, answer.text)
+            answer.close()
+
+    watched = Watched(browser)
+    page = watched.page
+    try:
+        page.goto(url)
+        wait_for_agents(page, set(team))
+        # Only the team's groups, the team first and shown: no "All agents".
+        assert picker_options(page) == [(sales, "Sales"), (tier_2, "Sales / Tier 2")]
+        assert page.input_value("#team") == sales and page.url.endswith(f"&group={sales}")
+        assert shown_counts(page) == team_counts(team)
+        page.select_option("#team", tier_2)
+        wait_for_agents(page, set(world.states(tier_2)))
+
+        # Another team's group in the fragment is not even asked for: the team is shown.
+        page.goto("about:blank")
+        page.goto(f"{url}&group={support}")
+        wait_for_agents(page, set(team))
+        assert f"Team {support} is not one this link can show" in page.inner_text("#notice")
+        assert page.input_value("#team") == sales
+        assert watched.problems == []  # no refused request, no console error
     finally:
         watched.close()
