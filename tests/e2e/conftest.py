@@ -16,11 +16,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 from requests_oauthlib import OAuth1
+
+if TYPE_CHECKING:  # browser.py imports this module: at run time only in the fixtures
+    from tests.e2e.browser import Demo
 
 ACCOUNT = "12345678"
 OTHER_ACCOUNT = "87654321"
@@ -236,3 +239,36 @@ def activity_url(base_url: str, account: str) -> str:
 
 def events_url(base_url: str, account: str) -> str:
     return f"{base_url}/api/account/{account}/events"
+
+
+# The browser tests' fixtures (tests/e2e/browser.py has their helpers), here so that each
+# browser test module gets its own browser and demo server.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, driven by Playwright (never downloaded)."""
+    from tests.e2e.browser import CHROMIUM, chromium_problem  # browser.py imports this module
+    from tests.services import require_service
+
+    require_service(
+        chromium_problem(),
+        "Chromium cannot be driven",
+        "CI must run the browser test (.ci/run installs Debian's chromium)",
+        "install it (apt-get install chromium) or set AGENTACTIVITY_TEST_CHROMIUM "
+        "to a Chromium binary; `pip install -e '.[test]'` brings playwright",
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A server with the pinned simulated agents and their people (tests/e2e/browser.py)."""
+    from tests.e2e.browser import Demo
+
+    demo = Demo(tmp_path_factory.mktemp("dashboard"))
+    yield demo
+    demo.server.stop()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,12 @@ from agentactivity.events import Event
 from agentactivity.store import open_store
 from tests.e2e.browser import (
     AGENTS,
-    CHROMIUM,
     LIVE,
     LIVE_BOUND_MS,
     LOAD_TIMEOUT_MS,
     STATE_BY_ID,
     Demo,
     Watched,
-    chromium_problem,
     shows_no_data,
     tile_state,
 )
@@ -52,34 +49,9 @@ from tests.e2e.conftest import (
     run_cli,
     sqlite_url,
 )
-from tests.services import require_service
 from tests.simulated import check_wallboard_world
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_service(
-        chromium_problem(),
-        "Chromium cannot be driven",
-        "CI must run the browser test (.ci/run installs Debian's chromium)",
-        "install it (apt-get install chromium) or set AGENTACTIVITY_TEST_CHROMIUM "
-        "to a Chromium binary; `pip install -e '.[test]'` brings playwright",
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    demo = Demo(tmp_path_factory.mktemp("dashboard"))
-    yield demo
-    demo.server.stop()
 
 
 def test_the_wallboard_shows_every_agent_and_follows_changes_live(

@@ -16,6 +16,8 @@ FILES = {
     DASHBOARD_PATH: ("index.html", "text/html; charset=utf-8"),
     f"{DASHBOARD_PATH}/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     f"{DASHBOARD_PATH}/charts.js": ("charts.js", "text/javascript; charset=utf-8"),
+    f"{DASHBOARD_PATH}/wallboard.js": ("wallboard.js", "text/javascript; charset=utf-8"),
+    f"{DASHBOARD_PATH}/teams.js": ("teams.js", "text/javascript; charset=utf-8"),
     f"{DASHBOARD_PATH}/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
     f"{DASHBOARD_PATH}/icon.svg": ("icon.svg", "image/svg+xml"),
 }

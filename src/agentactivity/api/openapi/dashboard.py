@@ -10,6 +10,8 @@ _OPERATIONS = {
     "index.html": ("getDashboard", "The dashboard page"),
     "dashboard.js": ("getDashboardScript", "The dashboard's script"),
     "charts.js": ("getDashboardCharts", "The dashboard's charts (a script module)"),
+    "wallboard.js": ("getDashboardWallboard", "The dashboard's wallboard (a script module)"),
+    "teams.js": ("getDashboardTeams", "The dashboard's team picker (a script module)"),
     "dashboard.css": ("getDashboardStyles", "The dashboard's styles"),
     "icon.svg": ("getDashboardIcon", "The dashboard's icon"),
 }

@@ -60,14 +60,24 @@ export function minutesToday(now) {
   return Math.max(1, Math.min(MAX_TIMEFRAME, Math.floor((now - midnight) / 60000)));
 }
 
+const LABEL_CHARS = 18; // a longer name is cut, and whole in the label's hover text
+
+function shortLabel(text) {
+  return text.length > LABEL_CHARS ? text.slice(0, LABEL_CHARS - 1) + "…" : text;
+}
+
 // Horizontal bars, one per agent: seconds Online, Back soon and Away over `timeframe`
-// minutes (the whole bar length is the whole time since midnight).
-export function todayChart(answer, timeframe) {
+// minutes (the whole bar length is the whole time since midnight). `who(id)` gives
+// each agent's label (its name, else its id) and hover text (its ids).
+export function todayChart(answer, timeframe, who) {
   const perAgent = answer.agentsMetrics.metricsPerAgent;
   const ids = Object.keys(perAgent).sort((a, b) => Number(a) - Number(b));
   if (ids.length === 0) return "No agent has logged in today.";
+  const people = new Map(ids.map((id) => [id, who(id)]));
   const span = timeframe * 60;
-  const left = 90;
+  // Room for the longest label (about 7.5 px a character at 13 px), 90 px at least.
+  const longest = Math.max(...ids.map((id) => shortLabel(people.get(id).label).length));
+  const left = Math.max(90, Math.ceil(longest * 7.5) + 14);
   const width = 720;
   const row = 20;
   const top = 8;
@@ -92,7 +102,14 @@ export function todayChart(answer, timeframe) {
   ids.forEach((id, i) => {
     const seconds = stateSeconds(perAgent[id]);
     const y = top + i * row;
-    svg.append(svgElement("text", { x: left - 8, y: y + row * 0.7, "text-anchor": "end" }, id));
+    const person = people.get(id);
+    const label = svgElement(
+      "text",
+      { x: left - 8, y: y + row * 0.7, "text-anchor": "end", class: "label", "data-agent": id },
+      shortLabel(person.label)
+    );
+    label.append(svgElement("title", {}, person.title));
+    svg.append(label);
     let x = left;
     let total = 0;
     for (const { key } of CHART_STATES) {
@@ -102,7 +119,8 @@ export function todayChart(answer, timeframe) {
           x: x, y: y + 3, width: w, height: row - 6, class: "s-" + key,
           "data-agent": id, "data-state": key, "data-seconds": seconds[key],
         });
-        rect.append(svgElement("title", {}, "Agent " + id + ": " + STATE_LABELS[key] + " " + hours(seconds[key])));
+        const whose = person.label === id ? "Agent " + id : person.label + " (agent " + id + ")";
+        rect.append(svgElement("title", {}, whose + ": " + STATE_LABELS[key] + " " + hours(seconds[key])));
         svg.append(rect);
       }
       x += w;

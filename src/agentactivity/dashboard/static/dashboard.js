@@ -1,30 +1,41 @@
-// The dashboard: a wallboard of every agent, live from the state stream, and two charts
-// from the Agent Activity API. The token comes from the link's #token= fragment (never
-// sent to the server as part of the page's URL); data requests carry it as a Bearer
-// header, the EventSource (which cannot set headers) as ?access_token=. A module:
-// strict, and run once the page is parsed.
-import { STATE_LABELS as STATES, minutesToday, timelineChart, todayChart } from "./charts.js";
+// The dashboard: a wallboard of the agents of one team (or the whole account), live from
+// the state stream, and two charts from the Agent Activity API. The token comes from the
+// link's #token= fragment (never sent to the server as part of the page's URL); data
+// requests carry it as a Bearer header, the EventSource (which cannot set headers) as
+// ?access_token=. The team is the fragment's &group= (teams.js). A module: strict, and
+// run once the page is parsed.
+import { minutesToday, timelineChart, todayChart } from "./charts.js";
+import {
+  ALL,
+  ROOT,
+  chooseTeam,
+  fillPicker,
+  groupTree,
+  keepTeamInFragment,
+  pickerChoices,
+  readFragment,
+} from "./teams.js";
+import { Wallboard, agentLabel, agentTitle } from "./wallboard.js";
 
 const TOKEN = /^dt1\.([A-Za-z0-9_-]{1,64})\.([0-9a-f]{16})\.([0-9]{1,12})\.[A-Za-z0-9_-]{43}$/;
 const CHART_REFRESH_MS = 60000;
 const POLL_MS = 5000;
 
+const board = new Wallboard();
 const view = {
-  agents: new Map(), // agentId -> agent object of GET /agents/state
-  tiles: new Map(), // agentId -> tile element
-  clockOffset: 0, // server clock - browser clock, from the snapshot's asOf
   interval: 15,
   failed: false,
-  timers: [],
+  timers: [], // the page's own timers, stopped when it fails
+  poll: null, // the state poll of a refused stream (for the team shown)
   source: null,
-  renderPending: false,
-  dirty: new Set(), // agents whose tile needs filling at the next render
+  team: ALL, // the agent group shown (with its descendants); ALL: the whole account
+  generation: 0, // moves with each team shown: an answer for an older one is dropped
+  groups: { choices: [], readable: true },
 };
 let token = "";
 let account = "";
 
 const $ = (id) => document.getElementById(id);
-const serverNow = () => Date.now() + view.clockOffset;
 
 class ApiFailure extends Error {
   constructor(status, message) {
@@ -56,17 +67,17 @@ async function api(path) {
   return body;
 }
 
+const refusal = (error) => error.status === 401 || error.status === 403;
+
 // --- failures ---------------------------------------------------------------------------
 
 function fail(message) {
   view.failed = true;
+  board.stopped = true;
   if (view.source) view.source.close();
   view.timers.forEach((timer) => clearInterval(timer));
-  view.agents.clear();
-  view.tiles.clear();
-  $("wallboard").replaceChildren();
-  $("offline").replaceChildren();
-  $("summary").replaceChildren();
+  clearInterval(view.poll);
+  board.clear();
   const box = $("error");
   box.replaceChildren();
   const lines = Array.isArray(message) ? message : [message];
@@ -81,7 +92,7 @@ function fail(message) {
 }
 
 function failWith(error) {
-  if (error instanceof ApiFailure && (error.status === 401 || error.status === 403)) {
+  if (error instanceof ApiFailure && refusal(error)) {
     fail("This dashboard link gives no access: " + error.message + ".");
   } else {
     fail("The dashboard could not load its data: " + error.message);
@@ -94,172 +105,48 @@ function setConnection(status, text) {
   box.textContent = text;
 }
 
-// --- the wallboard ----------------------------------------------------------------------
-
-function applySnapshot(snapshot) {
-  view.clockOffset = snapshot.asOf - Date.now();
-  for (const id of view.agents.keys()) {
-    if (!(id in snapshot.agents)) view.tiles.delete(id); // no longer listed
-  }
-  view.agents.clear();
-  for (const [id, agent] of Object.entries(snapshot.agents)) {
-    view.agents.set(id, agent);
-    view.dirty.add(id);
-  }
-  scheduleRender();
+function notice(text) {
+  $("notice").textContent = text;
+  $("notice").hidden = !text;
 }
 
-function applyAgent(change) {
-  const id = String(change.agentId);
-  const agent = Object.assign({}, change);
-  delete agent.agentId;
-  view.agents.set(id, agent);
-  view.dirty.add(id);
-  scheduleRender();
+// --- paths, narrowed to the team shown ----------------------------------------------------
+
+function accountBase() {
+  return "/api/account/" + encodeURIComponent(account);
 }
 
-function scheduleRender() {
-  if (view.renderPending || view.failed) return;
-  view.renderPending = true;
-  setTimeout(render, 0);
+function teamParameter() {
+  return view.team === ALL ? "" : "&agentGroupIds=" + encodeURIComponent(view.team);
 }
 
-function duration(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const pad = (n) => String(n).padStart(2, "0");
-  return (h > 0 ? h + ":" + pad(m) : pad(m)) + ":" + pad(s % 60);
+function statePath() {
+  return accountBase() + "/agents/state?agentIds=all" + teamParameter();
 }
 
-function tileFor(id) {
-  let tile = view.tiles.get(id);
-  if (tile) return tile;
-  tile = document.createElement("article");
-  tile.className = "tile";
-  tile.dataset.agent = id;
-  const head = document.createElement("div");
-  head.className = "head";
-  for (const name of ["agent", "chats"]) {
-    const span = document.createElement("span");
-    span.className = name;
-    head.append(span);
-  }
-  head.firstChild.textContent = id;
-  tile.append(head);
-  for (const name of ["state", "reason", "time", "max"]) {
-    const div = document.createElement("div");
-    div.className = name;
-    tile.append(div);
-  }
-  tile.querySelector(".max").textContent = "AT MAX";
-  view.tiles.set(id, tile);
-  return tile;
-}
-
-function fillTile(tile, agent) {
-  const state = agent.state in STATES ? agent.state : "OFFLINE";
-  tile.className = "tile " + state + (agent.atMaxConcurrency ? " at-max" : "");
-  tile.dataset.state = state;
-  tile.dataset.since = agent.since === null ? "" : String(agent.since);
-  tile.querySelector(".state").textContent = STATES[state];
-  const reason = agent.reasonName || agent.reasonId || "";
-  tile.querySelector(".reason").textContent = reason;
-  tile.querySelector(".reason").title = reason;
-  const limit = agent.maxChats > 0 ? String(agent.maxChats) : "∞";
-  const chats = tile.querySelector(".chats");
-  chats.textContent = agent.activeChats + "/" + limit;
-  chats.title = agent.activeChats + " chats, limit " + (agent.maxChats > 0 ? limit : "none");
-  tile.setAttribute(
-    "aria-label",
-    "Agent " + tile.dataset.agent + ": " + STATES[state] + (reason ? " (" + reason + ")" : "")
-  );
-  tickTile(tile);
-}
-
-function tickTile(tile) {
-  const since = tile.dataset.since;
-  const text = since === "" ? "—" : duration(serverNow() - Number(since));
-  const time = tile.querySelector(".time");
-  if (time.textContent !== text) time.textContent = text;
-}
-
-function render() {
-  view.renderPending = false;
-  if (view.failed) return;
-  const ids = Array.from(view.agents.keys()).sort((a, b) => Number(a) - Number(b));
-  const loggedIn = [];
-  const loggedOut = [];
-  const counts = { ONLINE: 0, BACK_SOON: 0, AWAY: 0, OFFLINE: 0 };
-  let atMax = 0;
-  for (const id of ids) {
-    const agent = view.agents.get(id);
-    const tile = tileFor(id);
-    if (view.dirty.has(id)) fillTile(tile, agent);
-    counts[tile.dataset.state] += 1;
-    if (agent.atMaxConcurrency) atMax += 1;
-    (tile.dataset.state === "OFFLINE" ? loggedOut : loggedIn).push(tile);
-  }
-  view.dirty.clear();
-  placeTiles($("wallboard"), loggedIn, "No agent is logged in.");
-  placeTiles($("offline"), loggedOut, "");
-  $("offline-count").textContent = "(" + loggedOut.length + ")";
-  const summary = $("summary");
-  summary.replaceChildren();
-  for (const [label, count] of [
-    ["Online", counts.ONLINE],
-    ["Back soon", counts.BACK_SOON],
-    ["Away", counts.AWAY],
-    ["Logged out", counts.OFFLINE],
-    ["At max chats", atMax],
-  ]) {
-    const span = document.createElement("span");
-    const b = document.createElement("b");
-    b.textContent = String(count);
-    span.append(b, " " + label);
-    summary.append(span);
-  }
-}
-
-function placeTiles(container, tiles, emptyText) {
-  // appendChild moves a tile that is elsewhere; one already in place stays put.
-  const current = Array.from(container.children);
-  const same = current.length === tiles.length && current.every((node, i) => node === tiles[i]);
-  if (same) return;
-  if (tiles.length === 0 && emptyText) {
-    const p = document.createElement("p");
-    p.className = "empty";
-    p.textContent = emptyText;
-    container.replaceChildren(p);
-    return;
-  }
-  container.replaceChildren(...tiles);
-}
-
-function tick() {
-  for (const tile of view.tiles.values()) tickTile(tile);
+function activityPath(query) {
+  return "/operations" + accountBase() + "/agentactivity?" + query + teamParameter();
 }
 
 // --- live updates -----------------------------------------------------------------------
 
 function openStream() {
   const path =
-    "/api/account/" + encodeURIComponent(account) + "/agents/state/stream?access_token=" +
-    encodeURIComponent(token);
+    accountBase() + "/agents/state/stream?access_token=" + encodeURIComponent(token) + teamParameter();
   const source = new EventSource(path);
   view.source = source;
   const live = () => setConnection("live", "Live");
   source.addEventListener("open", live);
   source.addEventListener("snapshot", (event) => {
-    applySnapshot(JSON.parse(event.data));
+    board.applySnapshot(JSON.parse(event.data));
     live();
   });
   source.addEventListener("agent", (event) => {
-    applyAgent(JSON.parse(event.data));
+    board.applyAgent(JSON.parse(event.data));
     live();
   });
   source.addEventListener("error", () => {
-    if (view.failed) return;
+    if (view.failed || view.source !== source) return;
     if (source.readyState === EventSource.CLOSED) {
       streamRefused();
     } else {
@@ -269,11 +156,9 @@ function openStream() {
 }
 
 async function loadState() {
-  applySnapshot(await api(statePath()));
-}
-
-function statePath() {
-  return "/api/account/" + encodeURIComponent(account) + "/agents/state?agentIds=all";
+  const generation = view.generation;
+  const snapshot = await api(statePath());
+  if (generation === view.generation) board.applySnapshot(snapshot);
 }
 
 async function streamRefused() {
@@ -286,34 +171,39 @@ async function streamRefused() {
     return;
   }
   setConnection("polling", "Updating every " + POLL_MS / 1000 + " s");
-  view.timers.push(
-    setInterval(() => {
-      loadState().catch((error) => {
-        if (error.status === 401 || error.status === 403) failWith(error);
-      });
-    }, POLL_MS)
-  );
+  clearInterval(view.poll);
+  view.poll = setInterval(() => {
+    loadState().catch((error) => {
+      if (refusal(error)) failWith(error);
+    });
+  }, POLL_MS);
 }
 
 // --- charts (drawn by charts.js) --------------------------------------------------------
 
-function accountPath() {
-  return "/operations/api/account/" + encodeURIComponent(account) + "/agentactivity";
+// Each bar's label: the name the wallboard has for the agent (its id when none).
+function who(id) {
+  const agent = board.agents.get(id);
+  return { label: agentLabel(id, agent), title: agentTitle(id, agent) };
 }
 
 async function drawToday() {
-  const timeframe = minutesToday(serverNow());
-  const answer = await api(accountPath() + "?timeframe=" + timeframe + "&agentIds=all&v=1");
-  $("today").replaceChildren(todayChart(answer, timeframe));
+  const generation = view.generation;
+  const timeframe = minutesToday(board.serverNow());
+  const answer = await api(activityPath("timeframe=" + timeframe + "&agentIds=all&v=1"));
+  if (generation !== view.generation) return; // another team was picked meanwhile
+  $("today").replaceChildren(todayChart(answer, timeframe, who));
 }
 
 async function drawTimeline() {
+  const generation = view.generation;
   const interval = view.interval;
-  const asked = serverNow();
+  const asked = board.serverNow();
   const answer = await api(
-    accountPath() + "?timeframe=1440&agentIds=all&v=1&totals=true&interval=" + interval
+    activityPath("timeframe=1440&agentIds=all&v=1&totals=true&interval=" + interval)
   );
-  if (interval !== view.interval) return; // toggled meanwhile: the newer drawing wins
+  // Toggled or another team picked meanwhile: the newer drawing wins.
+  if (interval !== view.interval || generation !== view.generation) return;
   $("timeline").replaceChildren(timelineChart(answer, interval, asked));
 }
 
@@ -322,7 +212,7 @@ async function refreshCharts() {
     try {
       await draw();
     } catch (error) {
-      if (error.status === 401 || error.status === 403) {
+      if (refusal(error)) {
         failWith(error);
         return;
       }
@@ -340,18 +230,93 @@ function setupToggle() {
         other.setAttribute("aria-pressed", String(other === button));
       }
       drawTimeline().catch((error) => {
-        if (error.status === 401 || error.status === 403) failWith(error);
+        if (refusal(error)) failWith(error);
       });
     });
   }
 }
 
-// --- start ------------------------------------------------------------------------------
+// --- teams (teams.js) -------------------------------------------------------------------
 
-function readToken() {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  return params.get("token") || "";
+// Reads the groups for the picker. The picker only names teams: without the listing
+// (a passing fault) the page still shows the team of its fragment, by id.
+async function loadGroups() {
+  if (!view.groups.readable) return false;
+  try {
+    const groups = await api(accountBase() + "/configuration/le-users/agentGroups");
+    view.groups.choices = pickerChoices(groupTree(groups));
+    return true;
+  } catch (error) {
+    if (refusal(error)) view.groups.readable = false; // asking again would only log more
+    return false;
+  }
 }
+
+function showPicker() {
+  const box = $("team-box");
+  box.hidden = view.groups.choices.length === 0;
+  if (!box.hidden) fillPicker($("team"), view.groups.choices, view.team);
+}
+
+// The team asked for (the fragment's, or ALL) if the listing offers it; else the
+// listing's first choice, saying so. Returns false when nothing changed.
+function settleTeam(requested) {
+  const { team, refused } = chooseTeam(view.groups.choices, requested);
+  if (refused) {
+    const shown = view.groups.choices.find((c) => c.value === team);
+    notice(
+      "Team " + requested + " is not one this link can show (deleted, or outside the link's team): showing " +
+        (shown ? shown.label : "all agents") + "."
+    );
+  }
+  const changed = team !== view.team;
+  view.team = team;
+  keepTeamInFragment(team);
+  showPicker();
+  return changed;
+}
+
+// Shows another team: its agents from a fresh listing and stream, and its charts.
+async function showTeam() {
+  const generation = ++view.generation;
+  if (view.source) view.source.close();
+  view.source = null;
+  clearInterval(view.poll);
+  board.clear();
+  for (const id of ["today", "timeline"]) $(id).textContent = "Loading…";
+  setConnection("connecting", "Connecting…");
+  try {
+    await loadState();
+  } catch (error) {
+    failWith(error);
+    return;
+  }
+  if (generation !== view.generation) return; // picked again meanwhile: that one streams
+  openStream();
+  await refreshCharts();
+}
+
+function setupPicker() {
+  $("team").addEventListener("change", () => {
+    notice("");
+    view.team = $("team").value;
+    keepTeamInFragment(view.team);
+    showTeam();
+  });
+}
+
+// Every minute with the charts: groups added, renamed or deleted meanwhile. A team that
+// is gone falls back to the link's first choice.
+async function refreshGroups() {
+  if (!(await loadGroups()) || view.failed) return;
+  if (view.team === ALL || view.groups.choices.some((c) => c.value === view.team)) {
+    showPicker();
+  } else if (settleTeam(view.team)) {
+    await showTeam();
+  }
+}
+
+// --- start ------------------------------------------------------------------------------
 
 function watchExpiry(expiresAt) {
   const check = () => {
@@ -365,7 +330,8 @@ function watchExpiry(expiresAt) {
 async function start() {
   // Another link pasted into the address bar changes only the fragment: start afresh.
   window.addEventListener("hashchange", () => window.location.reload());
-  token = readToken();
+  const fragment = readFragment();
+  token = fragment.token;
   const match = TOKEN.exec(token);
   if (!match) {
     fail([
@@ -380,6 +346,13 @@ async function start() {
   document.title = "Agents · " + account;
   $("footer").textContent =
     "Link " + match[2] + " expires " + new Date(expiresAt).toLocaleString() + ".";
+  if (await loadGroups()) {
+    settleTeam(fragment.group);
+  } else {
+    // Checked by the server instead: a group it does not know is its 400, one outside
+    // a team link's team its 403, either shown as the page's error.
+    view.team = fragment.group === ROOT ? ALL : fragment.group;
+  }
   try {
     await loadState();
   } catch (error) {
@@ -388,8 +361,14 @@ async function start() {
   }
   openStream();
   setupToggle();
-  view.timers.push(setInterval(tick, 1000));
-  view.timers.push(setInterval(refreshCharts, CHART_REFRESH_MS));
+  setupPicker();
+  view.timers.push(setInterval(() => board.tick(), 1000));
+  view.timers.push(
+    setInterval(async () => {
+      await refreshGroups();
+      await refreshCharts();
+    }, CHART_REFRESH_MS)
+  );
   watchExpiry(expiresAt);
   await refreshCharts();
 }
