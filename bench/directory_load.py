@@ -68,20 +68,25 @@ def measure(store: Store, rounds: int = 5, calls: int = 1000) -> dict[str, float
     }
 
 
+def run(users: int = 10_000, groups: int = 50, db: str | None = None) -> dict[str, float]:
+    """Fill a directory of `users` in `groups`, then measure its loads (make bench runs
+    this on a new SQLite file)."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = open_store(db or f"sqlite:///{Path(folder) / 'directory.db'}")
+        try:
+            fill(store, users, groups)
+            return {"users": users, "groups": groups, **measure(store)}
+        finally:
+            store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--db", help="a database URL (default: a new SQLite file)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        store = open_store(args.db or f"sqlite:///{Path(folder) / 'directory.db'}")
-        try:
-            fill(store, args.users, args.groups)
-            result = {"users": args.users, "groups": args.groups, **measure(store)}
-        finally:
-            store.close()
-    print(json.dumps(result))
+    print(json.dumps(run(args.users, args.groups, args.db)))
 
 
 if __name__ == "__main__":

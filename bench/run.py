@@ -51,7 +51,16 @@ from rich.progress import (
 
 from agentactivity.engine import Engine
 from agentactivity.query import ActivityQuery
-from bench import ceiling, check, groups, httpbench, profiling, sql_baseline, throughput
+from bench import (
+    ceiling,
+    check,
+    directory_load,
+    groups,
+    httpbench,
+    profiling,
+    sql_baseline,
+    throughput,
+)
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
 from bench.report import evaluate_targets, markdown, print_tables
 
@@ -445,6 +454,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small and fast: a smoke run")
     parser.add_argument("--no-history", action="store_true", help="skip the 10x history run")
     parser.add_argument("--no-groups", action="store_true", help="skip Q1 with groupTotals")
+    parser.add_argument(
+        "--no-directory", action="store_true", help="skip loading a 10,000-user directory"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
@@ -480,6 +492,9 @@ def run_all(
     if not args.no_groups:
         bench.step(f"groupTotals: Q1 with and without, {reference:,} agents, alternately", None)
         results["groups"] = groups.measure(reference, args.hours, end, max(args.repeat, 30))
+    if not args.no_directory:
+        bench.step("directory: 10,000 users in 50 groups loaded cold (SQLite), then current", None)
+        results["directory"] = directory_load.run()
     if not args.no_memory:
         results["memory"] = bench.memory(reference, end)
     if args.throughput_workers:
