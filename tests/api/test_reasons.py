@@ -4,31 +4,16 @@ every refusal, scopes, and domain discovery of its service names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from agentactivity.credentials import Credentials
 from agentactivity.service import ActivityService
 from tests.api.conftest import assert_error, client_for
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, make_credentials
 
 REASONS = f"/api/account/{ACCOUNT}/configuration/le-agents/status-reasons"
-
-
-@pytest.fixture
-def admin(service: ActivityService) -> Iterator[TestClient]:
-    with client_for(service, make_credentials(service, ACCOUNT, ("admin",))) as client:
-        yield client
-
-
-@pytest.fixture
-def reader(service: ActivityService, credentials: Credentials) -> Iterator[TestClient]:
-    """Keys as `keys create` gives by default: read and ingest, not admin."""
-    with client_for(service, credentials) as client:
-        yield client
 
 
 def revision_of(answer: Any) -> int:
