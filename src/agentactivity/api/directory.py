@@ -13,7 +13,7 @@ from agentactivity.api.collections import Collection, CollectionHandlers, path_n
 from agentactivity.api.common import Authenticator
 from agentactivity.api.paths import AGENT_GROUP_PATH, USER_PATH
 from agentactivity.configuration import whole_or_digits
-from agentactivity.directory import AgentGroup, User
+from agentactivity.directory import AgentGroup, DirectorySnapshot, User
 from agentactivity.directory_items import (
     MAX_USER_ID,
     Change,
@@ -66,6 +66,13 @@ USERS: Collection[User, Change[User], int] = Collection(
     item_path=USER_PATH,
 )
 
+
+def _in_team(directory: DirectorySnapshot, team: str, groups: list[AgentGroup]) -> list[AgentGroup]:
+    """The groups a team link may list: its team and the groups below it."""
+    inside = directory.descendants([team])  # once, not once per group listed
+    return [group for group in groups if group.id in inside]
+
+
 GROUPS: Collection[AgentGroup, Change[AgentGroup], str] = Collection(
     noun="agent group",
     plural="agent groups",
@@ -84,9 +91,7 @@ GROUPS: Collection[AgentGroup, Change[AgentGroup], str] = Collection(
     overrides=_OVERRIDES,
     created_status=201,  # the vendor's documented answer to a create
     item_path=AGENT_GROUP_PATH,
-    team_items=lambda directory, team, groups: [
-        group for group in groups if group.id in directory.descendants([team])
-    ],
+    team_items=lambda directory, team, groups: _in_team(directory, team, groups),
 )
 
 
