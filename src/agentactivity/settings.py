@@ -18,7 +18,10 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     db_url: str = DEFAULT_DB
+    # The live window (ingest accepts events this old; figures and states in memory)
+    # and the history (events kept in the store and answered from it), SPEC section 9.
     retention_days: float = 7.0
+    history_days: float = 400.0
     prune_interval_seconds: float = 3600.0
     max_timeframe_minutes: int = 1440
     max_batch_events: int = 10_000
@@ -49,9 +52,19 @@ class Settings:
     def retention_ms(self) -> int:
         return int(self.retention_days * DAY_MS)
 
+    @property
+    def history_ms(self) -> int:
+        return int(self.history_days * DAY_MS)
+
     def validate(self) -> Settings:
         if self.retention_days <= 0:
             raise SettingsError("retention must be more than 0 days")
+        if self.history_days < self.retention_days:
+            raise SettingsError(
+                f"the history ({self.history_days:g} days, AGENTACTIVITY_HISTORY_DAYS) must be "
+                f"at least the live window ({self.retention_days:g} days, "
+                "AGENTACTIVITY_RETENTION_DAYS)"
+            )
         if self.prune_interval_seconds <= 0:
             raise SettingsError("the prune interval must be more than 0 seconds")
         if not 1 <= self.max_timeframe_minutes <= self.retention_ms // MINUTE_MS:
@@ -94,6 +107,7 @@ class Settings:
         conversions = {
             "db_url": ("AGENTACTIVITY_DB", str),
             "retention_days": ("AGENTACTIVITY_RETENTION_DAYS", float),
+            "history_days": ("AGENTACTIVITY_HISTORY_DAYS", float),
             "prune_interval_seconds": ("AGENTACTIVITY_PRUNE_INTERVAL_SECONDS", float),
             "max_timeframe_minutes": ("AGENTACTIVITY_MAX_TIMEFRAME_MINUTES", int),
             "max_batch_events": ("AGENTACTIVITY_MAX_BATCH_EVENTS", int),

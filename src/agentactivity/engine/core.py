@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from agentactivity.directory import DirectorySnapshot
-from agentactivity.engine.account import AccountTimelines
+from agentactivity.engine.account import AccountTimelines, ScopeFigures
 from agentactivity.engine.render import render
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery, StateNames, interval_scopes
@@ -51,6 +51,14 @@ class Engine:
         while nothing else changes the engine)."""
         with self._lock:
             return self._accounts.get(account_id)
+
+    def figures(
+        self, account_id: str, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
+    ) -> ScopeFigures:
+        """Raw ms figures of the asked agents (None: all) over each scope [a, b)."""
+        with self._lock:
+            account = self._accounts.get(account_id) or AccountTimelines()
+            return account.figures(agent_ids, scopes)
 
     def agent_activity_json(
         self,

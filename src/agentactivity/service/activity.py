@@ -19,6 +19,7 @@ import orjson
 from agentactivity.clock import Clock, now_ms
 from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine import Engine
+from agentactivity.engine.account import ScopeFigures
 from agentactivity.events import Event
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
@@ -183,6 +184,15 @@ class ActivityService:
             self.catch_up(account_id)
         now = self.clock() if now_ms is None else now_ms
         return self.engine.agent_activity_json(account_id, query, now, directory)
+
+    def scope_figures(
+        self, account_id: str, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
+    ) -> ScopeFigures:
+        """Raw ms figures of the asked agents (None: all) over each scope [a, b), after
+        catching up (reports and other callers that render figures their own way)."""
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            self.catch_up(account_id)
+        return self.engine.figures(account_id, agent_ids, scopes)
 
     def agent_activity(
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None
