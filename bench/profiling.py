@@ -73,7 +73,9 @@ def ingest_stages(
     from agentactivity.settings import Settings
     from agentactivity.store import open_store
 
-    settings = Settings(db_url=f"sqlite:///{workdir}/stages.db", retention_days=3650, history_days=3650)
+    settings = Settings(
+        db_url=f"sqlite:///{workdir}/stages.db", retention_days=3650, history_days=3650
+    )
     store = open_store(settings.db_url)
     service = ActivityService(store, settings)
     account = "12345678"

@@ -70,6 +70,8 @@ class TimeBounds:
 
     oldest: int
     newest: int
+    # What `oldest` is the edge of, for the message of an event older than it.
+    window: str = "the retention window"
 
     @classmethod
     def around(cls, now_ms: int, retention_ms: int) -> TimeBounds:
@@ -209,7 +211,7 @@ def checked_event(obj: Any, bounds: TimeBounds) -> Event:
         raise EventError("time must be an integer (epoch milliseconds, UTC)")
     if time < bounds.oldest:
         raise EventError(
-            f"time {time} is older than the retention window (oldest accepted: {bounds.oldest})"
+            f"time {time} is older than {bounds.window} (oldest accepted: {bounds.oldest})"
         )
     if time > bounds.newest:
         raise EventError(

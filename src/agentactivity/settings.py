@@ -24,6 +24,8 @@ class Settings:
     history_days: float = 400.0
     prune_interval_seconds: float = 3600.0
     max_timeframe_minutes: int = 1440
+    # Reads of the history (queries older than the live window) running at once.
+    max_history_reads: int = 2
     max_batch_events: int = 10_000
     max_body_bytes: int = 10 * 1024 * 1024
     max_agent_ids: int = 10_000
@@ -74,6 +76,7 @@ class Settings:
             )
         for name in (
             "max_batch_events",
+            "max_history_reads",
             "max_body_bytes",
             "max_agent_ids",
             "max_url_bytes",
@@ -111,6 +114,7 @@ class Settings:
             "prune_interval_seconds": ("AGENTACTIVITY_PRUNE_INTERVAL_SECONDS", float),
             "max_timeframe_minutes": ("AGENTACTIVITY_MAX_TIMEFRAME_MINUTES", int),
             "max_batch_events": ("AGENTACTIVITY_MAX_BATCH_EVENTS", int),
+            "max_history_reads": ("AGENTACTIVITY_MAX_HISTORY_READS", int),
             "max_body_bytes": ("AGENTACTIVITY_MAX_BODY_BYTES", int),
             "max_agent_ids": ("AGENTACTIVITY_MAX_AGENT_IDS", int),
             "max_url_bytes": ("AGENTACTIVITY_MAX_URL_BYTES", int),

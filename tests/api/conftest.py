@@ -24,6 +24,7 @@ MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 RETENTION = 7 * DAY
+HISTORY = 400 * DAY
 
 
 def state(

@@ -12,9 +12,9 @@ import pytest
 from tests.api.conftest import (
     ACTIVITY,
     DAY,
+    HISTORY,
     HOUR,
     MINUTE,
-    RETENTION,
     assert_error,
     client_for,
     ingest,
@@ -281,15 +281,20 @@ def test_to_in_the_future(send, clock: FakeClock):
     assert_error(send(**_with(to=str(clock.now + 1))), 400, "to ")
 
 
-def test_to_too_old_for_the_retention(send, clock: FakeClock):
-    # S = to - timeframe would start 1 ms before now - 7 days.
-    to = clock.now - RETENTION + 60 * MINUTE - 1
+def test_to_too_old_for_the_history(send, clock: FakeClock):
+    # S = to - timeframe would start 1 ms before now - 400 days (the default history).
+    to = clock.now - HISTORY + 60 * MINUTE - 1
     assert_error(send(**_with(timeframe="60", to=str(to))), 400, "to ")
-    assert_error(send(**_with(timeframe="60", to=str(clock.now - 8 * DAY))), 400, "to ")
+    assert_error(send(**_with(timeframe="60", to=str(clock.now - 401 * DAY))), 400, "to ")
+
+
+@pytest.mark.parametrize("days_back", [8, 30])
+def test_to_beyond_the_live_window_is_valid(send, clock: FakeClock, days_back):
+    assert send(**_with(timeframe="60", to=str(clock.now - days_back * DAY))).status_code == 200
 
 
 def test_to_at_the_oldest_allowed_start_is_valid(send, clock: FakeClock):
-    to = clock.now - RETENTION + 60 * MINUTE
+    to = clock.now - HISTORY + 60 * MINUTE
     assert send(**_with(timeframe="60", to=str(to))).status_code == 200
 
 

@@ -297,7 +297,7 @@ def answers(service: ActivityService) -> list[object]:
 
 def test_the_engine_answers_the_same_from_every_backend(store_url: str) -> None:
     clock = FakeClock(START + 30 * HOUR)
-    settings = Settings(db_url=store_url, retention_days=1)
+    settings = Settings(db_url=store_url, retention_days=1, history_days=1)
     reference = ActivityService(SQLiteStore(":memory:"), settings, clock=clock)
     service = ActivityService(open_store(store_url), settings, clock=clock)
     try:
@@ -309,7 +309,9 @@ def test_the_engine_answers_the_same_from_every_backend(store_url: str) -> None:
         assert answers(service) == answers(reference)
         # A process started on the store rebuilds the same engine.
         restarted = ActivityService(open_store(store_url), settings, clock=clock)
-        assert restarted.load() == len(stored(reference.store, "a"))
+        # (It reads each agent's events from its last logout before the live window on,
+        # not every event the store still holds.)
+        assert 0 < restarted.load() <= len(stored(reference.store, "a"))
         assert answers(restarted) == answers(reference)
         restarted.store.close()
     finally:

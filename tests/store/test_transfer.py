@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -127,16 +128,21 @@ def test_sqlite_to_postgres_to_sqlite_keeps_events_order_and_figures(
 
 
 def test_an_invalid_line_refuses_the_whole_import(tmp_path: Path, store_url: str) -> None:
+    # A month old and 401 days old: inside and outside the default history of 400 days
+    # (the import checks against the real clock; these are far from either edge).
+    month_ago = time.time_ns() // 1_000_000 - 30 * 86_400_000
+    too_old = month_ago - 371 * 86_400_000
     good = [
-        {"type": "state", "agentId": "7", "time": 1_000, "eventId": "a", "state": "ONLINE"},
-        {"type": "max_chats", "agentId": "7", "time": 5, "eventId": "b", "maxChats": 3},
+        {"type": "state", "agentId": "7", "time": month_ago, "eventId": "a", "state": "ONLINE"},
+        {"type": "max_chats", "agentId": "7", "time": month_ago - 5, "eventId": "b", "maxChats": 3},
     ]
     bad = [
         *(orjson.dumps(event).decode() for event in good),
-        '{"type": "state", "agentId": "7", "time": 2000, "state": "SLEEPING"}',
+        f'{{"type": "state", "agentId": "7", "time": {month_ago}, "state": "SLEEPING"}}',
         "not json",
         "",
-        '{"type": "chat_start", "agentId": 0, "time": 3000, "chatId": "c"}',
+        f'{{"type": "chat_start", "agentId": 0, "time": {month_ago}, "chatId": "c"}}',
+        f'{{"type": "state", "agentId": "7", "time": {too_old}, "state": "ONLINE"}}',
     ]
     path = tmp_path / "bad.ndjson"
     path.write_text("\n".join(bad) + "\n")
@@ -145,12 +151,13 @@ def test_an_invalid_line_refuses_the_whole_import(tmp_path: Path, store_url: str
     assert "line 3: state must be one of" in output
     assert "line 4: not JSON" in output
     assert "line 6: agentId must be between" in output
-    assert "3 invalid lines of 6; nothing was imported" in output
+    assert "line 7: time" in output and "older than the history" in output
+    assert "4 invalid lines of 7; nothing was imported" in output
     store = open_store(store_url)
     assert store.last_seq(ACCOUNT) == 0 and store.account_ids() == []
     store.close()
 
-    # Old times are fine (history), fields still checked; stdin works.
+    # Times a month old are fine (history), fields still checked; stdin works.
     ok = "\n".join(orjson.dumps(event).decode() for event in good) + "\n"
     code, output = cli("import", "--account", ACCOUNT, "--db", store_url, stdin=ok)
     assert code == 0, output

@@ -19,7 +19,7 @@ DAY = 86_400_000
 def test_prune_keeps_answers_inside_the_window(tmp_path) -> None:
     start = 1_790_000_000_000
     clock = FakeClock(start)
-    settings = Settings(db_url=str(tmp_path / "r.db"), retention_days=1)
+    settings = Settings(db_url=str(tmp_path / "r.db"), retention_days=1, history_days=1)
     service = ActivityService(SQLiteStore(settings.db_url), settings, clock=clock)
     simulator = Simulator(agents=30, seed=3, start_ms=start)
     for hour in range(1, 49):  # two days, ingested as time goes by

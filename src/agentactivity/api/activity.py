@@ -93,7 +93,7 @@ class ActivityHandlers(Handlers):
                 raw,
                 now_ms=now,
                 max_timeframe=settings.max_timeframe_minutes,
-                retention_ms=settings.retention_ms,
+                history_ms=settings.history_ms,
                 max_agent_ids=settings.max_agent_ids,
             )
             groups = self.within_team(

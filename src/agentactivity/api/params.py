@@ -194,7 +194,7 @@ def parse_activity_query(
     *,
     now_ms: int,
     max_timeframe: int,
-    retention_ms: int,
+    history_ms: int,
     max_agent_ids: int,
 ) -> ActivityQuery:
     problems = _Problems()
@@ -248,11 +248,11 @@ def parse_activity_query(
         except ValueError as exc:
             problems.add(str(exc))
 
-    oldest = now_ms - retention_ms
+    oldest = now_ms - history_ms
     to = _past_instant(raw, now_ms, problems)
     if to is not None and timeframe is not None and to - timeframe * MINUTE_MS < oldest:
         problems.add(
-            f"to minus timeframe must not be older than the retention window "
+            f"to minus timeframe must not be older than the history "
             f"(oldest start: {oldest}), got to={to}"
         )
 

@@ -13,13 +13,22 @@ import orjson
 import typer
 
 from agentactivity.cli.common import AccountOption, DbOption, check_account, where
+from agentactivity.clock import now_ms
 from agentactivity.events import Event, EventError, TimeBounds, parse_event
 
 EXPORT_PAGE = 10_000
 MAX_PROBLEMS = 20
-# History may carry any time the store can hold (a signed 64-bit integer); every other
-# field is validated exactly as at ingest.
-HISTORY_BOUNDS = TimeBounds(oldest=-(2**63), newest=2**63 - 1)
+
+
+def history_bounds(now: int, history_ms: int) -> TimeBounds:
+    """History may carry any time inside the store's history (AGENTACTIVITY_HISTORY_DAYS),
+    up to any future time the store can hold; every other field is validated exactly as
+    at ingest. (Older events would be pruned at once, and could not be answered.)"""
+    return TimeBounds(
+        oldest=now - history_ms,
+        newest=2**63 - 1,
+        window="the history (AGENTACTIVITY_HISTORY_DAYS)",
+    )
 
 
 def export_events(
@@ -98,7 +107,7 @@ def export_events(
     err.print(f"Exported {written} events of account {account} to {target}", highlight=False)
 
 
-def _read_events(stream: IO[bytes]) -> tuple[list[Event], list[str], int]:
+def _read_events(stream: IO[bytes], bounds: TimeBounds) -> tuple[list[Event], list[str], int]:
     """Every event of the stream, the problems found (all of them) and the lines read."""
     events: list[Event] = []
     problems: list[str] = []
@@ -112,7 +121,7 @@ def _read_events(stream: IO[bytes]) -> tuple[list[Event], list[str], int]:
             problems.append(f"line {number}: not JSON ({exc})")
             continue
         try:
-            event = parse_event(obj, HISTORY_BOUNDS)
+            event = parse_event(obj, bounds)
         except EventError as exc:
             problems.append(f"line {number}: {exc}")
             continue
@@ -144,8 +153,8 @@ def import_events(
     printed with their line numbers and the exit code is 2. Then the events are stored
     in file order, --batch per transaction; an event whose eventId the account already
     has is skipped as a duplicate, so running the same import again is harmless (and
-    finishes an interrupted one). The target's retention still applies: its service
-    prunes events older than AGENTACTIVITY_RETENTION_DAYS.
+    finishes an interrupted one). Events of any age inside the target's history
+    (AGENTACTIVITY_HISTORY_DAYS, default 400) are taken; older ones are invalid lines.
     Keys are not imported: create them on the new store with `agentactivity keys create`.
     Exit codes: 2 bad arguments or input, 1 store errors.
     """
@@ -156,13 +165,14 @@ def import_events(
 
     check_account(account)
     settings = load_settings(db)
+    bounds = history_bounds(now_ms(), settings.history_ms)
     source = "stdin" if input_ == "-" else input_
     try:
         if input_ == "-":
-            events, problems, lines = _read_events(sys.stdin.buffer)
+            events, problems, lines = _read_events(sys.stdin.buffer, bounds)
         else:
             with open(input_, "rb") as stream:
-                events, problems, lines = _read_events(stream)
+                events, problems, lines = _read_events(stream, bounds)
     except OSError as exc:
         raise fail(f"--input {input_}: {exc.strerror or exc}", 2) from exc
     if problems:

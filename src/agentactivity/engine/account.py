@@ -18,6 +18,9 @@ from agentactivity.engine.timeline import (
 )
 from agentactivity.events import Event
 
+# The horizon of an account nothing was pruned from.
+BEGINNING = -(2**62)
+
 
 @dataclass(frozen=True, slots=True)
 class ScopeFigures:
@@ -49,12 +52,22 @@ class AccountTimelines:
         self.timelines: dict[int, AgentTimeline] = {}
         self.reasons = ReasonIdInterner()
         self.last_seq = 0
+        # Figures are exact from `horizon` on: what came before it was pruned (only each
+        # agent's situation there is kept). An event older than the horizon (history
+        # imported late) cannot be inserted into a pruned timeline: its agent is listed
+        # in `stale` until the caller replaces its timeline from the store.
+        self.horizon = BEGINNING
+        self.stale: set[int] = set()
         self._snapshot: Packing | None = None
         self._changed: set[int] = set()
         self._delta: Packing | None = None  # the changed agents, while `_changed` holds
         self._sorted_ids: list[int] | None = None
 
     def add(self, seq: int, event: Event) -> None:
+        if event.time < self.horizon:
+            self.stale.add(event.agent_id)
+            self.last_seq = seq
+            return
         timeline = self.timelines.get(event.agent_id)
         if timeline is None:
             timeline = self.timelines[event.agent_id] = AgentTimeline(event.agent_id, self.reasons)
@@ -64,8 +77,25 @@ class AccountTimelines:
         self._changed.add(event.agent_id)
         self._delta = None
 
+    def replace(self, agent_id: int, events: list[tuple[int, Event]]) -> None:
+        """Rebuild one agent's timeline from the events that decide it from the horizon
+        on (store.read_window), as if they had been applied one by one and pruned."""
+        timeline = AgentTimeline(agent_id, self.reasons)
+        for seq, event in sorted(events, key=lambda row: (row[1].time, row[0])):
+            timeline.add(seq, event)
+        timeline.prune(self.horizon)
+        if timeline.is_empty:
+            self.timelines.pop(agent_id, None)
+        else:
+            self.timelines[agent_id] = timeline
+        self._sorted_ids = None
+        self._changed.add(agent_id)
+        self._delta = None
+        self.stale.discard(agent_id)
+
     def prune(self, before_ms: int) -> None:
         """Forget what no longer matters before `before_ms` (see `retention`)."""
+        self.horizon = max(self.horizon, before_ms)
         for agent_id, timeline in list(self.timelines.items()):
             if timeline.prune(before_ms):
                 self._changed.add(agent_id)

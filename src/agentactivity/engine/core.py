@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from agentactivity.directory import DirectorySnapshot
-from agentactivity.engine.account import AccountTimelines, ScopeFigures
+from agentactivity.engine.account import BEGINNING, AccountTimelines, ScopeFigures
 from agentactivity.engine.render import render
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery, StateNames, interval_scopes
@@ -34,6 +34,39 @@ class Engine:
             for seq, event in events:
                 if seq > account.last_seq:
                     account.add(seq, event)
+
+    def load(
+        self, account_id: str, agents: dict[int, list[tuple[int, Event]]], horizon: int
+    ) -> None:
+        """Set agents' timelines from the events that decide them from `horizon` on
+        (store.read_window), pruned at `horizon`: the start-up's load, agent by agent."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            if account is None:
+                account = self._accounts[account_id] = AccountTimelines()
+            account.horizon = max(account.horizon, horizon)
+            for agent_id, events in agents.items():
+                account.replace(agent_id, events)
+
+    def set_last_seq(self, account_id: str, last_seq: int) -> None:
+        """After a load: every event up to `last_seq` is reflected."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            if account is None:
+                account = self._accounts[account_id] = AccountTimelines()
+            account.last_seq = max(account.last_seq, last_seq)
+
+    def horizon(self, account_id: str) -> int:
+        """Figures of the account are exact from this instant on (see AccountTimelines)."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            return account.horizon if account else BEGINNING
+
+    def stale_agents(self, account_id: str) -> set[int]:
+        """Agents given events older than the horizon: replace them from the store."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            return set(account.stale) if account else set()
 
     def prune(self, account_id: str, before_ms: int) -> None:
         with self._lock:
@@ -66,18 +99,21 @@ class Engine:
         query: ActivityQuery,
         now_ms: int,
         directory: DirectorySnapshot | None = None,
+        past: AccountTimelines | None = None,
     ) -> bytes:
         """The whole response body of SPEC section 3 for one validated query, as JSON.
 
         `query.agent_ids` is the final selection (the service has already narrowed it to
         `agentGroupIds`); `directory` gives the groups of `groupTotals` (None: no
-        directory, every agent in the root)."""
+        directory, every agent in the root); `past`, timelines read from the store for a
+        window older than the horizon, used instead of the engine's own."""
         start, end = query.window(now_ms)
         intervals = interval_scopes(start, end, query.interval) if query.interval else []
         scopes = [(start, end)] + [(a, b) for _, a, b in intervals]
-        with self._lock:
-            account = self._accounts.get(account_id) or AccountTimelines()
-            figures = account.figures(query.agent_ids, scopes)
+        if past is not None:
+            figures = past.figures(query.agent_ids, scopes)
+        else:
+            figures = self.figures(account_id, query.agent_ids, scopes)
         stamps = [stamp for stamp, _, _ in intervals]
         groups = None
         if query.group_totals:

@@ -24,12 +24,14 @@ from agentactivity.events import Event
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
 from agentactivity.service.directory import DirectoryCache
+from agentactivity.service.history import FOREVER, History, by_agent
 from agentactivity.service.reason_names import ReasonNames
 from agentactivity.settings import Settings
 from agentactivity.store import AppendResult, Store
 
 log = logging.getLogger("agentactivity.service")
 YOUNG_GC_THRESHOLD = 100_000  # allocations between two young-generation collections
+LOAD_AGENTS_PER_READ = 500
 
 
 class ActivityService:
@@ -38,6 +40,7 @@ class ActivityService:
         self.settings = settings
         self.clock = clock
         self.engine = Engine(settings.state_names)
+        self.history = History(store, settings.max_history_reads)
         self._catch_up_lock = threading.Lock()
         self._reason_names = ReasonNames(store)
         self._directory = DirectoryCache(store)
@@ -54,8 +57,9 @@ class ActivityService:
         self._feed_directories: dict[str, tuple[int, int]] = {}
 
     def load(self) -> int:
-        """Rebuild the engine from the store; returns the number of events read."""
-        loaded = sum(self.catch_up(account_id) for account_id in self.store.account_ids())
+        """Rebuild the engine from the store (the live window and each agent's situation
+        at its start); returns the number of events read."""
+        loaded = sum(self._load_account(account_id) for account_id in self.store.account_ids())
         # The engine's objects live as long as the process: keep the cyclic garbage
         # collector from walking them again and again (a full pass over a large engine
         # costs more than a query).
@@ -66,6 +70,23 @@ class ActivityService:
         # cheap, they just run less often.
         gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
         return loaded
+
+    def _load_account(self, account_id: str) -> int:
+        """Read the account's live window agent by agent (a bounded piece of memory at a
+        time), then catch up with whatever was stored meanwhile."""
+        horizon = self.clock() - self.settings.retention_ms
+        read = 0
+        with self._catch_up_lock:
+            last_seq = self.store.last_seq(account_id)
+            agents = self.store.agent_ids(account_id)
+            self.engine.load(account_id, {}, horizon)
+            for i in range(0, len(agents), LOAD_AGENTS_PER_READ):
+                chunk = agents[i : i + LOAD_AGENTS_PER_READ]
+                events = self.store.read_window(account_id, horizon, FOREVER, chunk, last_seq)
+                self.engine.load(account_id, by_agent(events, chunk), horizon)
+                read += len(events)
+            self.engine.set_last_seq(account_id, last_seq)
+            return read + self._catch_up_locked(account_id)
 
     def catch_up(self, account_id: str) -> int:
         """Feed the engine every stored event it has not seen yet."""
@@ -89,6 +110,14 @@ class ActivityService:
         """Every event reaches the engine here (catch-up lock held): the change feed
         publishes what it changed before the ingest that stored it is acknowledged."""
         self.engine.apply(account_id, batch)
+        stale = sorted(self.engine.stale_agents(account_id))
+        if stale:
+            # History older than the horizon (an import): those agents' situation at the
+            # horizon may have changed; rebuild them from the store.
+            horizon = self.engine.horizon(account_id)
+            last_seq = self.engine.last_seq(account_id)
+            events = self.store.read_window(account_id, horizon, FOREVER, stale, last_seq)
+            self.engine.load(account_id, by_agent(events, stale), horizon)
         self.feed.applied(
             account_id,
             batch,
@@ -98,17 +127,18 @@ class ActivityService:
         )
 
     def prune(self, store: bool = True) -> int:
-        """Forget, in the store and the engine, events before the retention window that
-        nothing inside it depends on. Returns the number of events deleted from the store.
+        """Forget events that nothing after the edge depends on: in the store before the
+        history (AGENTACTIVITY_HISTORY_DAYS), in the engine before the live window
+        (AGENTACTIVITY_RETENTION_DAYS). Returns the number of events deleted from the store.
 
         With `store=False` only the engine forgets: for processes sharing a store that
         another one prunes (the workers of `serve --workers N`)."""
-        boundary = self.clock() - self.settings.retention_ms
+        now = self.clock()
         deleted = 0
         for account_id in self.store.account_ids():
             if store:
-                deleted += self.store.prune(account_id, boundary)
-            self.engine.prune(account_id, boundary)
+                deleted += self.store.prune(account_id, now - self.settings.history_ms)
+            self.engine.prune(account_id, now - self.settings.retention_ms)
         return deleted
 
     def start_pruning(self, every_s: float, store: bool = True) -> threading.Event:
@@ -183,7 +213,11 @@ class ActivityService:
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
         now = self.clock() if now_ms is None else now_ms
-        return self.engine.agent_activity_json(account_id, query, now, directory)
+        start, end = query.window(now)
+        past = None
+        if start < self.engine.horizon(account_id):
+            past = self.history.timelines(account_id, query.agent_ids, start, end)
+        return self.engine.agent_activity_json(account_id, query, now, directory, past)
 
     def scope_figures(
         self, account_id: str, agent_ids: tuple[int, ...] | None, scopes: list[tuple[int, int]]
@@ -192,6 +226,12 @@ class ActivityService:
         catching up (reports and other callers that render figures their own way)."""
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
+        start = min(a for a, _ in scopes)
+        if start < self.engine.horizon(account_id):
+            end = max(b for _, b in scopes)
+            return self.history.timelines(account_id, agent_ids, start, end).figures(
+                agent_ids, scopes
+            )
         return self.engine.figures(account_id, agent_ids, scopes)
 
     def agent_activity(

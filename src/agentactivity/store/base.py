@@ -5,6 +5,7 @@ that gives the arrival order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -86,6 +87,23 @@ class Store(Protocol):
         """Events with seq > after_seq in seq order, at most `limit`."""
         ...
 
+    def read_window(
+        self,
+        account_id: str,
+        start_ms: int,
+        end_ms: int,
+        agent_ids: Sequence[int] | None,
+        max_seq: int,
+    ) -> list[tuple[int, Event]]:
+        """The events with seq <= max_seq that decide the asked agents' (None: all)
+        timelines over [start_ms, end_ms): those inside it and the few before it that
+        give each agent's situation at start_ms (store/event_window.py), in seq order."""
+        ...
+
+    def agent_ids(self, account_id: str) -> list[int]:
+        """The agents the account has (or had) events of, ascending."""
+        ...
+
     def last_seq(self, account_id: str) -> int: ...
 
     def last_seqs(self) -> dict[str, int]:
@@ -93,8 +111,8 @@ class Store(Protocol):
         ...
 
     def prune(self, account_id: str, before_ms: int) -> int:
-        """Delete events older than `before_ms` that no figure or state inside the
-        retention window depends on; returns how many were deleted."""
+        """Delete events older than `before_ms` (the history's edge) that no figure or
+        state after it depends on; returns how many were deleted."""
         ...
 
     def account_ids(self) -> list[str]: ...

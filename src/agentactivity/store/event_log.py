@@ -11,11 +11,14 @@ not wait for each other on PostgreSQL (SQLite has one writer at a time anyway).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agentactivity.clock import now_ms
 from agentactivity.events import Event
 from agentactivity.retention import prunable
 from agentactivity.store.adapter import NOTHING_STORED, Adapter, Sql
 from agentactivity.store.base import AppendResult, event_row, number_new_events
+from agentactivity.store.event_window import read_window
 
 EVENT_COLUMNS = (
     "account_id, seq, event_id, agent_id, time, type, state, reason_id, chat_id, max_chats"
@@ -55,6 +58,13 @@ class EventLog:
             rows = sql("SELECT account_id FROM accounts ORDER BY account_id")
         return [row[0] for row in rows]
 
+    def agent_ids(self, account_id: str) -> list[int]:
+        with self._adapter.read() as sql:
+            rows = sql(
+                "SELECT agent_id FROM agents WHERE account_id = ? ORDER BY agent_id", (account_id,)
+            )
+        return [int(row[0]) for row in rows]
+
     def last_seq(self, account_id: str) -> int:
         with self._adapter.read() as sql:
             rows = sql("SELECT last_seq FROM accounts WHERE account_id = ?", (account_id,))
@@ -83,6 +93,20 @@ class EventLog:
                 # nothing can take these event ids meanwhile; the unique index stays the
                 # last word if something did.
                 sql.insert_many("events", EVENT_COLUMNS, rows)
+                # The account's agents, for reads of the history (store/event_window.py);
+                # the account's lock keeps another batch from adding the same ones.
+                agents = {row[3] for row in rows}
+                known = sql.where_in(
+                    "SELECT agent_id FROM agents WHERE account_id = ?",
+                    (account_id,),
+                    "agent_id",
+                    list(agents),
+                )
+                new_agents = sorted(agents - {row[0] for row in known})
+                if new_agents:
+                    sql.insert_many(
+                        "agents", "account_id, agent_id", [(account_id, a) for a in new_agents]
+                    )
                 sql(
                     "UPDATE accounts SET last_seq = ? WHERE account_id = ?",
                     (last_seq, account_id),
@@ -101,6 +125,17 @@ class EventLog:
             )
         return [(row[0], Event(*row[1:])) for row in rows]
 
+    def read_window(
+        self,
+        account_id: str,
+        start_ms: int,
+        end_ms: int,
+        agent_ids: Sequence[int] | None,
+        max_seq: int,
+    ) -> list[tuple[int, Event]]:
+        """See event_window.read_window."""
+        return read_window(self._adapter, account_id, start_ms, end_ms, agent_ids, max_seq)
+
     def prune(self, account_id: str, before_ms: int) -> int:
         """Delete the account's events older than `before_ms` that no longer matter
         (see `retention.events_to_keep`); returns how many were deleted."""
@@ -113,15 +148,21 @@ class EventLog:
             )
             if not locked:
                 return 0  # no such account: no events (and none is created)
+            # Per agent through events_by_agent_time: only the events before the edge
+            # are read, however long the history behind it.
             rows = sql(
-                "SELECT agent_id, time, seq, type, state, reason_id, chat_id, max_chats "
-                "FROM events WHERE account_id = ? AND time < ? ORDER BY agent_id, time, seq",
-                (account_id, before_ms),
+                "SELECT e.agent_id, e.time, e.seq, e.type, e.state, e.reason_id, e.chat_id, "
+                "e.max_chats FROM agents a JOIN events e ON e.account_id = a.account_id "
+                "AND e.agent_id = a.agent_id AND e.time < ? WHERE a.account_id = ? "
+                "ORDER BY e.agent_id, e.time, e.seq",
+                (before_ms, account_id),
             )
             later = {
                 row[0]
                 for row in sql(
-                    "SELECT DISTINCT agent_id FROM events WHERE account_id = ? AND time >= ?",
+                    "SELECT a.agent_id FROM agents a WHERE a.account_id = ? AND EXISTS ("
+                    "SELECT 1 FROM events e WHERE e.account_id = a.account_id "
+                    "AND e.agent_id = a.agent_id AND e.time >= ?)",
                     (account_id, before_ms),
                 )
             }

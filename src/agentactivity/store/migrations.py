@@ -253,6 +253,20 @@ POSTGRES_DIRECTORY = (
 # and those of its descendants); NULL, the whole account.
 TEAM_LINKS = ("ALTER TABLE dashboard_tokens ADD COLUMN group_id TEXT",)
 
+# History (SPEC section 9): the agents each account has events of, and the events by
+# agent and time, so that an agent's situation at any instant of the history is found
+# from its last logout before it (event_log.read_window) instead of a scan of months,
+# and pruning at the history's edge reads only each agent's oldest events.
+HISTORY = (
+    """CREATE TABLE agents (
+        account_id TEXT NOT NULL,
+        agent_id BIGINT NOT NULL,
+        PRIMARY KEY (account_id, agent_id)
+    )""",
+    "INSERT INTO agents (account_id, agent_id) SELECT DISTINCT account_id, agent_id FROM events",
+    "CREATE INDEX events_by_agent_time ON events (account_id, agent_id, time)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
@@ -264,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         POSTGRES_DIRECTORY,
     ),
     Migration(5, "dashboard links limited to a team", TEAM_LINKS, TEAM_LINKS),
+    Migration(6, "history: the agents of each account, events by agent and time", HISTORY, HISTORY),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -10,6 +10,8 @@ postgres.py) opens its adapter and hands it here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agentactivity.clock import now_ms
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard_token import DashboardToken
@@ -80,6 +82,19 @@ class SqlStore:
         self, account_id: str, after_seq: int, limit: int = 50_000
     ) -> list[tuple[int, Event]]:
         return self._log.read_after(account_id, after_seq, limit)
+
+    def read_window(
+        self,
+        account_id: str,
+        start_ms: int,
+        end_ms: int,
+        agent_ids: Sequence[int] | None,
+        max_seq: int,
+    ) -> list[tuple[int, Event]]:
+        return self._log.read_window(account_id, start_ms, end_ms, agent_ids, max_seq)
+
+    def agent_ids(self, account_id: str) -> list[int]:
+        return self._log.agent_ids(account_id)
 
     def last_seq(self, account_id: str) -> int:
         return self._log.last_seq(account_id)

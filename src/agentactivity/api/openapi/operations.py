@@ -123,7 +123,7 @@ def _query_refusals(settings: Settings) -> JSONObject:
 
 def activity_path_item(settings: Settings) -> JSONObject:
     max_tf = settings.max_timeframe_minutes
-    retention_min = settings.retention_ms // MINUTE_MS
+    history_min = settings.history_ms // MINUTE_MS
     descriptions = {
         "timeframe": f"Window length in whole minutes, 1 to {max_tf}.",
         "agentIds": _agent_ids(settings),
@@ -134,7 +134,8 @@ def activity_path_item(settings: Settings) -> JSONObject:
         ),
         "to": (
             "End of the window, epoch ms (default: now). Not in the future, and "
-            f"`to - timeframe` at most {retention_min} minutes (the retention) back, else 400."
+            f"`to - timeframe` at most {history_min} minutes (the history) back, else 400. "
+            "Windows older than the live window are read from the store."
         ),
         "totals": (
             "Fill `metricsTotals` with the sum over the agents listed "
