@@ -83,7 +83,8 @@ class AccountTimelines:
         timeline = AgentTimeline(agent_id, self.reasons)
         for seq, event in sorted(events, key=lambda row: (row[1].time, row[0])):
             timeline.add(seq, event)
-        timeline.prune(self.horizon)
+        if not timeline.prune(self.horizon):
+            timeline.compact()
         if timeline.is_empty:
             self.timelines.pop(agent_id, None)
         else:

@@ -180,6 +180,12 @@ class AgentTimeline:
         self._rebuild()
         return True
 
+    def compact(self) -> None:
+        """Rebuild the segments and situation from the columns alone: a timeline built
+        from rows read in bulk then holds nothing of them (e.g. their chat id strings),
+        so their memory can go back to the system."""
+        self._rebuild()
+
     def situation_at(self, time: int) -> Situation:
         """The situation reflecting every event with time <= `time`."""
         situation = Situation()
