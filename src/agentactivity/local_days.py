@@ -30,21 +30,31 @@ _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 @functools.cache
-def _zone_names() -> dict[str, str]:
-    """Every IANA zone name this machine knows, by its lower-case spelling."""
-    return {
-        name.lower(): name
+def zone_names() -> frozenset[str]:
+    """Every IANA zone name this machine knows (the system's database, else the tzdata
+    package's), without those that name no place."""
+    return frozenset(
+        name
         for name in available_timezones()
         if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
-    }
+    )
+
+
+@functools.cache
+def _by_lower_case() -> dict[str, str]:
+    return {name.lower(): name for name in zone_names()}
 
 
 def find_zone(name: str) -> ZoneInfo | None:
-    """The IANA time zone `name` names (case aside, e.g. `europe/berlin`), else None.
+    """The IANA time zone named exactly `name` (e.g. `Europe/Berlin`), else None. Only
+    names of the zone database are looked up, never paths."""
+    return ZoneInfo(name) if name in zone_names() else None
 
-    Only names of the zone database are looked up, never paths."""
-    key = _zone_names().get(name.strip().lower()) if len(name) <= 100 else None
-    return ZoneInfo(key) if key is not None else None
+
+def zone_spelled(name: str) -> str | None:
+    """The zone name that `name` spells in another case or with blanks around
+    (`europe/berlin`), for a hint."""
+    return _by_lower_case().get(name.strip().lower())
 
 
 def _ms(moment: datetime) -> int:

@@ -17,7 +17,14 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agentactivity.local_days import LocalDay, find_zone, local_date, local_days, midnight
+from agentactivity.local_days import (
+    LocalDay,
+    find_zone,
+    local_date,
+    local_days,
+    midnight,
+    zone_spelled,
+)
 
 INTERVALS = (15, 30, 60, 1440)
 COLUMNS = (
@@ -79,10 +86,9 @@ def _date(raw: Any, name: str, problems: list[tuple[str, str]]) -> date | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         problems.append((name, "is required: a local date, YYYY-MM-DD"))
         return None
-    text = raw.strip() if isinstance(raw, str) else ""
     try:
-        if _DATE.fullmatch(text):
-            return date.fromisoformat(text)
+        if isinstance(raw, str) and _DATE.fullmatch(raw):
+            return date.fromisoformat(raw)
     except ValueError:
         pass
     problems.append((name, f"must be a date as YYYY-MM-DD (e.g. 2026-10-25), got {raw!r}"))
@@ -90,13 +96,14 @@ def _date(raw: Any, name: str, problems: list[tuple[str, str]]) -> date | None:
 
 
 def _interval(raw: Any, problems: list[tuple[str, str]]) -> int | None:
+    """One of INTERVALS, written exactly (`60`; an int from the command line)."""
     choices = ", ".join(str(choice) for choice in INTERVALS)
-    text = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
-    if raw is None or text == "":
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         problems.append(("interval", f"is required: minutes, one of {choices}"))
         return None
-    if text.isascii() and text.isdigit() and len(text) < 6 and int(text) in INTERVALS:
-        return int(text)
+    if not isinstance(raw, bool) and isinstance(raw, (str, int)):
+        if str(raw) in {str(choice) for choice in INTERVALS}:
+            return int(raw)
     problems.append(("interval", f"must be one of {choices} (minutes), got {raw!r}"))
     return None
 
@@ -110,10 +117,13 @@ def plan_report(
     problems: list[tuple[str, str]] = []
     zone = find_zone(tz) if isinstance(tz, str) else None
     if zone is None:
-        shown = "is required" if tz is None or not str(tz).strip() else f"{tz!r} is unknown"
-        problems.append(
-            ("tz", f"{shown}: give an IANA time zone name such as Europe/Berlin, or UTC")
-        )
+        if tz is None or not str(tz).strip():
+            problem = "is required: an IANA time zone name such as Europe/Berlin, or UTC"
+        else:
+            spelled = zone_spelled(tz) if isinstance(tz, str) else None
+            hint = f"did you mean {spelled!r}?" if spelled else "such as Europe/Berlin, or UTC"
+            problem = f"{tz!r} is not a time zone: give an IANA time zone name ({hint})"
+        problems.append(("tz", problem))
     first = _date(from_, "from", problems)
     end = _date(to, "to", problems)
     minutes = _interval(interval, problems)
