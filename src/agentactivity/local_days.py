@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from agentactivity.clock import MINUTE_MS, SECOND_MS
 
+WHOLE_DAY = 24 * 60  # minutes: one interval per local day (23, 24 or 25 hours)
 # Zone names that are not places: what they mean depends on the machine.
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
@@ -104,7 +105,10 @@ class LocalDay:
 
 
 def day_intervals(day: date, zone: ZoneInfo, interval_minutes: int) -> LocalDay:
+    """The day's intervals; 1440 minutes means the whole day, whatever its length."""
     start, end = midnight(day, zone), midnight(day + timedelta(days=1), zone)
+    if interval_minutes == WHOLE_DAY:
+        return LocalDay(day, start, end, [(start, end)])
     step = interval_minutes * MINUTE_MS
     edges = list(range(start, end, step))
     return LocalDay(day, start, end, [(a, min(a + step, end)) for a in edges])
