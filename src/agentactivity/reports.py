@@ -131,8 +131,8 @@ def plan_report(
         problems.append(
             (
                 "to",
-                f"must be after from (to is exclusive: from={first} to={first + _DAY} is one "
-                f"day), got from={first} to={end}",
+                f"must be after from, got from={first} to={end} (to is exclusive: the day "
+                "after the last one, so one day is from=2026-10-25 to=2026-10-26)",
             )
         )
     if zone is not None and first is not None:
