@@ -92,6 +92,14 @@ def test_agents_and_groups_narrow_the_report(client: TestClient) -> None:
     assert {int(row["agentId"]) for row in rows} == {BOB, STRANGER}
 
 
+def test_head_gives_the_headers_without_computing_the_report(client: TestClient) -> None:
+    answer = client.head(REPORT, params=DAY)
+    assert answer.status_code == 200 and answer.content == b""
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert client.head(REPORT, params={**DAY, "tz": "Nowhere"}).status_code == 400
+
+
 def test_days_without_time_have_the_header_only(client: TestClient) -> None:
     answer = client.get(REPORT, params={**DAY, "from": "2026-10-20", "to": "2026-10-22"})
     assert csv_answer(answer) == []

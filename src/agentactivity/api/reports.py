@@ -112,6 +112,13 @@ class ReportHandlers(Handlers):
             return span, selected, directory, slot
 
         span, selected, directory, slot = await run_in_threadpool(prepare)
+        headers = {
+            "Content-Disposition": f'attachment; filename="{file_name(account_id, span)}"',
+            "Cache-Control": "no-store",
+        }
+        if request.method == "HEAD":  # the headers only: computing the body would be waste
+            slot.close()
+            return Response(b"", media_type=CSV_MEDIA_TYPE, headers=headers)
 
         def body() -> Iterator[bytes]:
             yield CSV_HEADER.encode()
@@ -120,8 +127,4 @@ class ReportHandlers(Handlers):
                     if rows:
                         yield csv_lines(rows).encode()
 
-        headers = {
-            "Content-Disposition": f'attachment; filename="{file_name(account_id, span)}"',
-            "Cache-Control": "no-store",
-        }
         return ClosingResponse(body(), headers, slot.close)
