@@ -29,7 +29,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -50,6 +52,7 @@ from agentactivity.api.paths import (
     EVENTS_PATH,
     REASON_PATH,
     REASONS_PATH,
+    REPORT_PATH,
     STATE_PATH,
     STREAM_PATH,
     USER_PATH,
@@ -59,6 +62,7 @@ from agentactivity.api.reasons import IF_MATCH_PATTERN
 from agentactivity.credentials import Credentials
 from agentactivity.directory import AgentGroup, User
 from agentactivity.directory_items import Change, group_id
+from agentactivity.local_days import find_zone, local_date
 from agentactivity.reasons import ReasonFields
 from agentactivity.service import ActivityService
 from agentactivity.settings import Settings
@@ -293,6 +297,8 @@ def _within_server_rules(case: Any, now: int, service: ActivityService) -> None:
                     event[name] = int(value)
             if _is_int(event.get("time")):  # any integer is valid to the document
                 event["time"] = now - abs(event["time"]) % (RETENTION_MS - 60_000)
+    elif case.path == REPORT_PATH:
+        _report_within_server_rules(case, now, service)
     elif case.path in (ACTIVITY_PATH, STATE_PATH):  # STATE_PATH: agentIds, groups and `to`
         params = case.body if case.method == "POST" else case.query
         if not isinstance(params, dict):
@@ -321,6 +327,31 @@ def _within_server_rules(case: Any, now: int, service: ActivityService) -> None:
             # Not in the future, and the window it ends inside the retention.
             span = RETENTION_MS - MAX_TIMEFRAME * 60_000 - 60_000
             params["to"] = _like(params["to"], now - to % span)
+
+
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _report_within_server_rules(case: Any, now: int, service: ActivityService) -> None:
+    """Dates the document accepts become days the history has, `from` before `to` (a
+    few days back from today in the zone asked for), and group ids known ones."""
+    params = case.query
+    if not isinstance(params, dict):
+        return
+    if isinstance(params.get("interval"), float) and params["interval"].is_integer():
+        params["interval"] = int(params["interval"])  # a query string has no 15.0
+    zone = find_zone(params["tz"]) if isinstance(params.get("tz"), str) else None
+    today = local_date(now, zone or ZoneInfo("UTC"))
+    start = params.get("from")
+    if isinstance(start, str) and _DATE_TEXT.fullmatch(start):
+        first = today - timedelta(days=int(start[-1]) % 3)
+        params["from"] = first.isoformat()
+        end = params.get("to")
+        if isinstance(end, str) and _DATE_TEXT.fullmatch(end):
+            params["to"] = (first + timedelta(days=1 + int(end[-1]) % 3)).isoformat()
+    if "agentGroupIds" in params:
+        known = sorted(service.directory(ACCOUNT).groups, key=int)
+        params["agentGroupIds"] = _known_groups(params["agentGroupIds"], known)
 
 
 # The live stream never ends by itself, so a generated case would never get its whole

@@ -13,11 +13,14 @@ $AGENTACTIVITY_DASHBOARD_SCREENSHOT=path also saves the wallboard's screenshot t
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import statistics
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -132,6 +135,7 @@ def test_the_wallboard_shows_every_agent_and_follows_changes_live(
             for entry in entries[:3]:
                 if entry["value"]["total"] > 120:
                     assert [agent, STATE_BY_ID[entry["id"]]] in [d[:2] for d in drawn], agent
+        check_download(page, demo)
         columns_15 = page.get_attribute("#timeline svg", "aria-label")
         page.click(".toggle button[data-interval='60']")
         page.wait_for_function(
@@ -181,6 +185,26 @@ def test_the_wallboard_shows_every_agent_and_follows_changes_live(
         assert watched.problems == []
     finally:
         watched.close()
+
+
+def check_download(page: Any, demo: Demo) -> None:
+    """The "Download CSV" link asks for today's report in the browser's time zone, with
+    the link's token, and its URL answers the CSV."""
+    href = page.get_attribute("#download", "href")
+    assert href and page.is_visible("#download"), href
+    zone = page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone")
+    url = urlsplit(href)
+    params = parse_qs(url.query)
+    assert url.path == f"/api/account/{ACCOUNT}/reports/activity.csv", href
+    assert params["tz"] == [zone] and params["interval"] == ["15"], params
+    assert params["access_token"][0].startswith("dt1."), params
+    answer = requests.get(demo.server.base_url + url.path + "?" + url.query, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert answer.text.startswith("agentId,agentName,employeeId,agentGroupId,intervalStart,")
+    assert {row["agentId"] for row in rows} <= set(demo.expected), rows[:3]
 
 
 def test_expired_and_foreign_links_show_the_error_and_no_data(browser: Any, demo: Demo) -> None:

@@ -33,6 +33,7 @@ from agentactivity.api.paths import (
     READYZ_PATH,
     REASON_PATH,
     REASONS_PATH,
+    REPORT_PATH,
     STATE_PATH,
     STREAM_PATH,
     USER_PATH,
@@ -40,6 +41,7 @@ from agentactivity.api.paths import (
 )
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.reasons import ReasonHandlers
+from agentactivity.api.reports import ReportHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.state_metrics import LiveStateCollector
 from agentactivity.api.stream import StreamHandler, StreamHub
@@ -110,6 +112,7 @@ def create_app(
         Route(STATE_PATH, handlers.agent_state, methods=["GET"]),
         Route(STREAM_PATH, StreamHandler(service, auth, streams).handle, methods=["GET"]),
         Route(DISCOVERY_PATH, handlers.discovery, methods=["GET"]),
+        Route(REPORT_PATH, ReportHandlers(service, auth, limiter).activity_csv, methods=["GET"]),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
     ]
     reasons = ReasonHandlers(service, auth)

@@ -9,6 +9,8 @@ EVENTS_PATH = "/api/account/{accountId}/events"
 ACTIVITY_PATH = "/operations/api/account/{accountId}/agentactivity"
 STATE_PATH = "/api/account/{accountId}/agents/state"
 STREAM_PATH = STATE_PATH + "/stream"
+# The activity report of SPEC section 9, as CSV.
+REPORT_PATH = "/api/account/{accountId}/reports/activity.csv"
 # Domain discovery, and the values its {serviceName} may take (others: 404).
 DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
 DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")

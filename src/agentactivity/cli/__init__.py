@@ -1,6 +1,6 @@
 """The command line: `agentactivity serve | keys | query | simulate | demo | db | export |
-import | dashboard-link`, its tables and progress bars, and the small API client `query`
-uses.
+import | dashboard-link | agents | report`, its tables and progress bars, and the small
+API client `query` uses.
 
 May import every other room (it is the top, with serve/); nothing imports it.
 """

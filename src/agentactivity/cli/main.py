@@ -26,6 +26,7 @@ from agentactivity.cli.common import (
 from agentactivity.cli.dashboard_link import register as register_dashboard
 from agentactivity.cli.db import db_app
 from agentactivity.cli.demo import register as register_demo
+from agentactivity.cli.report import register as register_report
 from agentactivity.cli.transfer import register as register_transfer
 from agentactivity.clock import now_ms
 from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
@@ -323,6 +324,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 register_transfer(app)
 register_agents(app)
+register_report(app)
 register_dashboard(app)
 register_demo(app)
 

@@ -1,5 +1,6 @@
 """The service: the store and the engine kept in step (activity), and the caches of
-configuration every answer reads (reason_names, directory).
+configuration every answer reads (reason_names, directory); reports one local day at a
+time (report).
 
 May import the domain modules, store/ and engine/; api/, serve/ and cli/ import it.
 """

@@ -20,6 +20,7 @@ from agentactivity.api.openapi.operations import (
     ingest_path_item,
 )
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
+from agentactivity.api.openapi.reports import report_path_item
 from agentactivity.api.openapi.schemas import activity_schemas
 from agentactivity.api.openapi.state import state_schemas
 from agentactivity.api.openapi.stream import stream_path_item
@@ -31,6 +32,7 @@ from agentactivity.api.paths import (
     METRICS_PATH,
     OPENAPI_PATH,
     READYZ_PATH,
+    REPORT_PATH,
     STATE_PATH,
     STREAM_PATH,
 )
@@ -147,6 +149,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         STATE_PATH: agent_state_path_item(settings),
         STREAM_PATH: stream_path_item(settings),
         DISCOVERY_PATH: discovery_path_item(),
+        REPORT_PATH: report_path_item(settings),
         **reason_paths(settings),
         **directory_paths(settings),
     }

@@ -74,6 +74,7 @@ const refusal = (error) => error.status === 401 || error.status === 403;
 function fail(message) {
   view.failed = true;
   board.stopped = true;
+  $("download").hidden = true;
   if (view.source) view.source.close();
   view.timers.forEach((timer) => clearInterval(timer));
   clearInterval(view.poll);
@@ -126,6 +127,44 @@ function statePath() {
 
 function activityPath(query) {
   return "/operations" + accountBase() + "/agentactivity?" + query + teamParameter();
+}
+
+// The activity report of the day shown (today, in the browser's time zone), per interval
+// of the timeline's toggle, for the team shown, as CSV. A plain link, so the browser
+// saves the streamed file itself; like the stream, it carries the token in its query.
+function localDay(ms, zone) {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).formatToParts(new Date(ms));
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return { year: part("year"), month: part("month"), day: part("day") };
+}
+
+function isoDay(year, month, day) {
+  return new Date(Date.UTC(year, month - 1, day)).toISOString().slice(0, 10);
+}
+
+function reportPath() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const { year, month, day } = localDay(board.serverNow(), zone);
+  const query = new URLSearchParams({
+    from: isoDay(year, month, day),
+    to: isoDay(year, month, day + 1),
+    tz: zone,
+    interval: String(view.interval),
+    access_token: token,
+  });
+  return accountBase() + "/reports/activity.csv?" + query.toString() + teamParameter();
+}
+
+function updateDownload() {
+  const link = $("download");
+  link.href = reportPath();
+  link.title = "Today's figures per agent, " + view.interval + "-minute intervals, as CSV";
+  link.hidden = false;
 }
 
 // --- live updates -----------------------------------------------------------------------
@@ -208,6 +247,7 @@ async function drawTimeline() {
 }
 
 async function refreshCharts() {
+  updateDownload(); // the day may have changed
   for (const [draw, id] of [[drawToday, "today"], [drawTimeline, "timeline"]]) {
     try {
       await draw();
@@ -226,6 +266,7 @@ function setupToggle() {
   for (const button of document.querySelectorAll(".toggle button")) {
     button.addEventListener("click", () => {
       view.interval = Number(button.dataset.interval);
+      updateDownload();
       for (const other of document.querySelectorAll(".toggle button")) {
         other.setAttribute("aria-pressed", String(other === button));
       }
