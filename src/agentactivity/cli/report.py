@@ -161,9 +161,9 @@ def report(
 
 
 def _prepare(service: ActivityService, account: str) -> None:
-    """Get the service ready to give the account's figures: for now the engine reads the
-    account's events from the store (the one place to change for a store-only path)."""
-    service.catch_up(account)
+    """Get the service ready to give the account's figures: each day is read from the
+    store on its own (the engine loads nothing), so memory holds one day at a time."""
+    service.answer_from_store(account)
 
 
 def _group_ids(service: ActivityService, account: str, groups: str) -> tuple[str, ...]:

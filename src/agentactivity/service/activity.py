@@ -88,6 +88,14 @@ class ActivityService:
             self.engine.set_last_seq(account_id, last_seq)
             return read + self._catch_up_locked(account_id)
 
+    def answer_from_store(self, account_id: str) -> None:
+        """Answer every window of the account from the store (service/history.py), with
+        nothing in the engine: for one-off readers such as the report command, whose
+        figures reach back anywhere in the history."""
+        with self._catch_up_lock:
+            self.engine.load(account_id, {}, FOREVER)
+            self.engine.set_last_seq(account_id, self.store.last_seq(account_id))
+
     def catch_up(self, account_id: str) -> int:
         """Feed the engine every stored event it has not seen yet."""
         with self._catch_up_lock:
