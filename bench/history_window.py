@@ -141,6 +141,46 @@ def past(agents: int, days: int, back: int, end: int, url: str, runs: int) -> di
     return out
 
 
+def in_subprocess(what: str, *args: str) -> dict[str, Any]:
+    """One measure in a fresh process (a clean heap for each)."""
+    cmd = [sys.executable, "-m", "bench.history_window", what, *args]
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root)
+    return dict(json.loads(done.stdout))
+
+
+def run_all(end: int, postgres_url: str | None) -> dict[str, Any]:
+    """Every measure of docs/performance.md's History section; PostgreSQL (an empty
+    database, emptied between measures) only if a URL is given."""
+    at = ("--end", str(end))
+    out: dict[str, Any] = {}
+    for days in (7, 60):
+        out[f"memory_{days}d"] = in_subprocess(
+            "memory", "--agents", "200", "--days", str(days), *at
+        )
+        out[f"ingest_{days}d"] = in_subprocess(
+            "ingest", "--agents", "200", "--days", str(days), *at
+        )
+    out["memory_ratio"] = out["memory_60d"]["rss"] / out["memory_7d"]["rss"]
+    out["ingest_ratio"] = out["ingest_60d"]["events_per_s"] / out["ingest_7d"]["events_per_s"]
+    past_args = ("--agents", "1000", "--days", "31", "--back", "30", *at)
+    out["past_sqlite"] = in_subprocess("past", *past_args)
+    if postgres_url:
+        empty(postgres_url)
+        out["past_postgresql"] = in_subprocess("past", *past_args, "--db", postgres_url)
+        empty(postgres_url)
+    return out
+
+
+def empty(url: str) -> None:
+    """Drop every table of the database's public schema (a bench database only)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["memory", "load", "ingest", "past"])

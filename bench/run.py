@@ -56,6 +56,7 @@ from bench import (
     check,
     directory_load,
     groups,
+    history_window,
     httpbench,
     profiling,
     sql_baseline,
@@ -66,6 +67,7 @@ from bench.report import evaluate_targets, markdown, print_tables
 
 ACCOUNT = "bench"
 RESULTS = Path(__file__).resolve().parent / "results"
+PG_VARIABLE = "AGENTACTIVITY_BENCH_POSTGRES"  # an empty database for the history measures
 REFERENCE_AGENTS = 1000  # the targets of the issue are stated at 1,000 agents
 
 
@@ -457,6 +459,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-directory", action="store_true", help="skip loading a 10,000-user directory"
     )
+    parser.add_argument(
+        "--no-two-windows",
+        action="store_true",
+        help="skip the live window and history measures (memory with 7 and 60 days, "
+        "ingest, Q1 30 days back; PostgreSQL too if AGENTACTIVITY_BENCH_POSTGRES is set)",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
@@ -495,6 +503,9 @@ def run_all(
     if not args.no_directory:
         bench.step("directory: 10,000 users in 50 groups loaded cold (SQLite), then current", None)
         results["directory"] = directory_load.run()
+    if not args.no_two_windows:
+        bench.step("two windows: memory with 7 and 60 days, ingest, Q1 30 days back", None)
+        results["two_windows"] = history_window.run_all(end, os.environ.get(PG_VARIABLE))
     if not args.no_memory:
         results["memory"] = bench.memory(reference, end)
     if args.throughput_workers:
