@@ -147,3 +147,27 @@ def reason_value(reason_id: str | None) -> int | str:
     ):
         return int(reason_id)
     return reason_id
+
+
+# --- a validated request of the Status Changes API ---------------------------------------
+
+MAX_RANGE_DAYS = 31
+DEFAULT_LIMIT = 50
+MAX_LIMITS = {1: 100, 2: 5000}  # v1 counts agents, v2 records
+
+
+@dataclass(frozen=True, slots=True)
+class StatusQuery:
+    """The records with start <= time < end of the agents asked for (at most one of
+    `agent_id`, `employee_id`, `group_id`; none: all), `limit` of them (v2) or of their
+    agents (v1) from the `offset`-th."""
+
+    source: str
+    version: int
+    start: int
+    end: int
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    agent_id: int | None = None
+    employee_id: str | None = None
+    group_id: str | None = None

@@ -34,6 +34,7 @@ from agentactivity.api.paths import (
     REASON_PATH,
     REASONS_PATH,
     STATE_PATH,
+    STATUS_CHANGES_PATH,
     STREAM_PATH,
     USER_PATH,
     USERS_PATH,
@@ -42,6 +43,7 @@ from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.api.reasons import ReasonHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.state_metrics import LiveStateCollector
+from agentactivity.api.status_changes import StatusChangeHandlers
 from agentactivity.api.stream import StreamHandler, StreamHub
 from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
@@ -110,6 +112,11 @@ def create_app(
         Route(STATE_PATH, handlers.agent_state, methods=["GET"]),
         Route(STREAM_PATH, StreamHandler(service, auth, streams).handle, methods=["GET"]),
         Route(DISCOVERY_PATH, handlers.discovery, methods=["GET"]),
+        Route(
+            STATUS_CHANGES_PATH,
+            StatusChangeHandlers(service, auth, limiter).status_changes,
+            methods=["GET"],
+        ),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
     ]
     reasons = ReasonHandlers(service, auth)
