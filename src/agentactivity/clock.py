@@ -34,9 +34,17 @@ def rfc3339(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=8192)
+def _minute(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+
+
 def rfc3339_ms(ms: int) -> str:
-    """Epoch ms as RFC 3339 text in UTC with milliseconds (`2024-05-01T12:00:00.125Z`)."""
-    return f"{rfc3339(ms - ms % SECOND_MS)[:-1]}.{ms % SECOND_MS:03d}Z"
+    """Epoch ms as RFC 3339 text in UTC with milliseconds (`2024-05-01T12:00:00.125Z`):
+    the minute from a cache (a page of thousands of records spans a few hundred), the
+    rest by arithmetic."""
+    minute, rest = divmod(ms, MINUTE_MS)
+    return f"{_minute(minute)}{rest // SECOND_MS:02d}.{rest % SECOND_MS:03d}Z"
 
 
 # RFC 3339's date-time (section 5.6): "T" or "t" (or a blank, as its note allows)

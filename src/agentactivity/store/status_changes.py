@@ -7,7 +7,8 @@ offset is found without skipping every record before it: the hourly counts
 the page starts from the hour its first record is in, and SQL's OFFSET skips at most
 one hour's records. The partial hours at both ends of the range are counted directly
 (at most two hours of one index range). With a list of agents (agentId, empId, groupId)
-the page is read with OFFSET over those agents' records in the same order.
+the page is read with OFFSET over those agents' records in the same order: for a few
+agents from the by-agent index, sorted; for many, along the primary key.
 
 A v1 page counts agents: the agents with a record in the range, found by one probe of
 the by-agent index per agent that has records at all (`status_tails`), then the
@@ -30,6 +31,11 @@ _COLUMNS = (
     "prev_time"
 )
 _ORDER = "ORDER BY time, agent_id, event_seq, part"
+# Up to this many agents, a page of theirs reads each one's records by the by-agent
+# index and sorts them (`time + 0` keeps the planner off the primary key's order, which
+# would scan every agent's records up to the page); beyond, it scans the primary key.
+FEW_AGENTS = 200
+_ORDER_OF_FEW = "ORDER BY time + 0, agent_id, event_seq, part"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +73,9 @@ class StatusChanges:
             ((total,),) = sql(f"SELECT COUNT(*) FROM status_changes WHERE {where}", params)
             if offset >= total:
                 return Page(int(total), [])
+            order = _ORDER_OF_FEW if len(agents) <= FEW_AGENTS else _ORDER
             rows = sql(
-                f"SELECT {_COLUMNS} FROM status_changes WHERE {where} {_ORDER} LIMIT ? OFFSET ?",
+                f"SELECT {_COLUMNS} FROM status_changes WHERE {where} {order} LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             )
         return Page(int(total), rows)
