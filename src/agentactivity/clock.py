@@ -50,10 +50,11 @@ def rfc3339_ms(ms: int) -> str:
 # RFC 3339's date-time (section 5.6): "T" or "t" (or a blank, as its note allows)
 # between date and time, a fraction of up to 18 digits, "Z", "z" or a numeric offset. A "+"
 # sent unencoded in a query string arrives as a blank: " 02:00" is read as "+02:00".
-_RFC3339 = re.compile(
+RFC3339_PATTERN = (
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,18}))?"
     r"(?:([Zz])|([+\- ])([0-9]{2}):([0-9]{2}))"
 )
+_RFC3339 = re.compile(RFC3339_PATTERN)
 
 
 def parse_rfc3339(text: str) -> int:

@@ -6,6 +6,7 @@ Parameters not listed here are ignored (a dashboard link's token, for one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from agentactivity.api.errors import ApiError
@@ -19,7 +20,7 @@ KNOWN = ("source", "v", "from", "to", "agentId", "empId", "groupId", "limit", "o
 MAX_SOURCE_CHARS = 20
 MAX_EMPLOYEE_ID_CHARS = 100
 MAX_OFFSET = 2**63 - 1
-VERSIONS = {"1": 1, "1.0": 1, "2": 2, "2.0": 2}
+_GROUP_ID = re.compile(r"-1|[0-9]{1,19}")
 
 
 class StatusParamsError(ApiError):
@@ -32,17 +33,20 @@ class StatusParamsError(ApiError):
         self.causes = causes
 
 
+_INTEGER = re.compile(r"([+-]?)([0-9]+)")
+
+
 def _whole(raw: str, name: str, low: int, high: int, causes: list[str]) -> int | None:
-    text = raw.strip()
-    negative = text.startswith("-")
-    digits = text.removeprefix("-").removeprefix("+")
-    if not digits.isascii() or not digits.isdigit():
+    """A whole number written with digits (a sign and blanks around allowed)."""
+    found = _INTEGER.fullmatch(raw.strip())
+    if not found:
         causes.append(f"{name}: must be a whole number, got {raw!r}")
         return None
-    if len(digits.lstrip("0")) > 19:
+    digits = found.group(2).lstrip("0") or "0"
+    if len(digits) > 19:
         causes.append(f"{name}: must be at most {high}, got a number of {len(digits)} digits")
         return None
-    value = -int(digits) if negative else int(digits)
+    value = -int(digits) if found.group(1) == "-" else int(digits)
     if value < low:
         causes.append(f"{name}: must be at least {low}, got {value}")
     elif value > high:
@@ -78,9 +82,7 @@ def parse_status_query(params: MultiValued, *, now_ms: int, history_ms: int) -> 
     source = _source(raw, causes)
     version = 1
     if "v" in raw:
-        version = VERSIONS.get(raw["v"].strip(), 0)
-        if not version:
-            causes.append(f"v: must be 1 or 2, got {raw['v']!r}")
+        version = _whole(raw["v"], "v", 1, 2, causes) or 0
     start, end = _range(raw, now_ms, history_ms, causes)
     agent_id, employee_id, group_id = _agents(raw, causes)
     limit = DEFAULT_LIMIT
@@ -145,9 +147,8 @@ def _agents(raw: Mapping[str, str], causes: list[str]) -> tuple[int | None, str 
             causes.append(f"empId: must be at most {MAX_EMPLOYEE_ID_CHARS} characters")
     if "groupId" in raw:
         text = raw["groupId"].strip()
-        if text == ROOT_GROUP_ID:
-            group_id = text
+        if not _GROUP_ID.fullmatch(text):
+            causes.append(f"groupId: must be an agent group id (digits, or -1), got {text!r}")
         else:
-            value = _whole(text, "groupId", 1, MAX_AGENT_ID, causes)
-            group_id = None if value is None else str(value)
+            group_id = text if text == ROOT_GROUP_ID else str(int(text))
     return agent_id, employee_id, group_id

@@ -22,6 +22,10 @@ from agentactivity.api.openapi.operations import (
 from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
 from agentactivity.api.openapi.schemas import activity_schemas
 from agentactivity.api.openapi.state import state_schemas
+from agentactivity.api.openapi.status_changes import (
+    status_change_schemas,
+    status_changes_path_item,
+)
 from agentactivity.api.openapi.stream import stream_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
@@ -32,6 +36,7 @@ from agentactivity.api.paths import (
     OPENAPI_PATH,
     READYZ_PATH,
     STATE_PATH,
+    STATUS_CHANGES_PATH,
     STREAM_PATH,
 )
 from agentactivity.settings import Settings
@@ -147,6 +152,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         STATE_PATH: agent_state_path_item(settings),
         STREAM_PATH: stream_path_item(settings),
         DISCOVERY_PATH: discovery_path_item(),
+        STATUS_CHANGES_PATH: status_changes_path_item(settings),
         **reason_paths(settings),
         **directory_paths(settings),
     }
@@ -190,6 +196,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
                 **state_schemas(),
                 **reason_schemas(),
                 **directory_schemas(),
+                **status_change_schemas(),
             },
             "securitySchemes": {
                 "OAuth1": {
