@@ -147,13 +147,21 @@ def _page_of_all(sql: Sql, account_id: str, start: int, end: int, offset: int, l
     total = head + sum(int(records) for _hour, records in hours) + tail
     if offset >= total:
         return Page(total, [])
-    # Where the page's first record is: the head, an hour, or the tail.
-    begin, skip = start, offset
-    if offset >= head:
-        begin, skip = last_hour, offset - head
-        for hour, records in hours:
-            if skip < records:
-                begin = hour
-                break
-            skip -= records
-    return Page(total, _read(sql, account_id, begin, end, skip, limit))
+    # Where the page's first record is (the head, an hour, or the tail), and the end of
+    # the hour its last one is in: the read covers those hours only, so that it stays a
+    # few thousand rows whatever plan the database picks (PostgreSQL, before its
+    # statistics know the table, sorted the whole range: 0.6 s).
+    begin, skip, stop = start, offset, first_hour
+    counted = head  # records before the hour the loop is at
+    for hour, records in hours:
+        if counted >= offset + limit:
+            break
+        if counted <= offset:
+            begin, skip = hour, offset - counted
+        counted += int(records)
+        stop = hour + HOUR_MS
+    else:
+        stop = end
+        if counted <= offset:
+            begin, skip = last_hour, offset - counted
+    return Page(total, _read(sql, account_id, begin, stop, skip, limit))
