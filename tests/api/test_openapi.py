@@ -30,6 +30,7 @@ from agentactivity.api.paths import (
     REASONS_PATH,
     REPORT_PATH,
     STATE_PATH,
+    STATUS_CHANGES_PATH,
     STREAM_PATH,
     USER_PATH,
     USERS_PATH,
@@ -141,6 +142,7 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
         **dict.fromkeys((EVENTS_PATH, REASONS_PATH, REASON_PATH), oauth),
         **dict.fromkeys((USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH), oauth),
         **dict.fromkeys((ACTIVITY_PATH, STATE_PATH, STREAM_PATH, REPORT_PATH), read),
+        STATUS_CHANGES_PATH: read,
     }
     # The agent groups' listing (the dashboard's team picker) takes a token too.
     listings = {(AGENT_GROUPS_PATH, "get")}
@@ -239,6 +241,7 @@ def test_optional_paths_are_documented_only_when_served() -> None:
     paths = build_openapi(Settings(), paths=[])["paths"]
     assert set(paths) == {
         *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, DISCOVERY_PATH, REPORT_PATH),
+        STATUS_CHANGES_PATH,
         *(REASONS_PATH, REASON_PATH),
         *(USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH),
     }

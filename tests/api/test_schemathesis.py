@@ -54,11 +54,13 @@ from agentactivity.api.paths import (
     REASONS_PATH,
     REPORT_PATH,
     STATE_PATH,
+    STATUS_CHANGES_PATH,
     STREAM_PATH,
     USER_PATH,
     USERS_PATH,
 )
 from agentactivity.api.reasons import IF_MATCH_PATTERN
+from agentactivity.clock import RFC3339_PATTERN, rfc3339_ms
 from agentactivity.credentials import Credentials
 from agentactivity.directory import AgentGroup, User
 from agentactivity.directory_items import Change, group_id
@@ -354,6 +356,51 @@ def _report_within_server_rules(case: Any, now: int, service: ActivityService) -
         params["agentGroupIds"] = _known_groups(params["agentGroupIds"], known)
 
 
+_INSTANT = re.compile(f"(?:{RFC3339_PATTERN})")
+_FILTERS = ("agentId", "empId", "groupId")
+
+
+def _valid_filter(name: str, value: Any) -> bool:
+    """Whether agentId, empId or groupId alone would be accepted."""
+    if name == "agentId":
+        number = _whole(value)
+        return number is not None and 1 <= number < 2**63
+    if name == "empId":
+        return isinstance(value, str) and len(value) <= 100
+    return isinstance(value, str) and bool(_GROUP_ID_TEXT.fullmatch(value.strip()))
+
+
+def _status_changes_within_server_rules(case: Any, now: int, service: ActivityService) -> None:
+    """Status changes: valid `from`/`to` become the last day (both: the document cannot
+    say "both or neither"); of valid agentId/empId/groupId one stays (valid ones go only
+    beside another valid one, or beside an invalid one, which keeps the case invalid);
+    a valid group id becomes a known group; a valid limit fits v1's maximum when v is 1."""
+    params = case.query
+    if not isinstance(params, dict):
+        return
+    for name, value in params.items():
+        if isinstance(value, float) and value.is_integer():
+            params[name] = int(value)
+    valid = {
+        name: isinstance(params.get(name), str) and bool(_INSTANT.fullmatch(params[name].strip()))
+        for name in ("from", "to")
+    }
+    blank = {name: not str(params.get(name, "")).strip() for name in valid}
+    if any(valid.values()) and all(valid[name] or blank[name] for name in valid):
+        params["from"], params["to"] = rfc3339_ms(now - 24 * 3_600_000), rfc3339_ms(now)
+    given = [name for name in _FILTERS if str(params.get(name, "")).strip()]
+    for name in [name for name in given if _valid_filter(name, params[name])][1:]:
+        params.pop(name)
+    group = params.get("groupId")
+    if isinstance(group, str) and _GROUP_ID_TEXT.fullmatch(group.strip()):
+        known = sorted(service.directory(ACCOUNT).groups, key=int)
+        params["groupId"] = _known_group(params["groupId"], known)
+    version = _whole(params["v"]) if str(params.get("v", "")).strip() else 1
+    limit = _whole(params.get("limit"))
+    if version == 1 and limit is not None and 100 < limit <= 5000:
+        params["limit"] = _like(params["limit"], 1 + limit % 100)
+
+
 # The live stream never ends by itself, so a generated case would never get its whole
 # answer: it is left out here and covered by tests/api/test_state_stream.py (its 4xx
 # answers, in process) and tests/e2e/test_state_stream.py (the stream itself).
@@ -372,6 +419,8 @@ def test_api_conforms_to_its_openapi_document(
     case: Any, api_app: Starlette, oauth: OAuth1, clock: FakeClock
 ) -> None:
     _within_server_rules(case, clock.now, api_app.state.service)
+    if case.path == STATUS_CHANGES_PATH:
+        _status_changes_within_server_rules(case, clock.now, api_app.state.service)
     if case.path in _COLLECTIONS or case.path in _ITEM_PATHS:
         _collections_within_server_rules(case, api_app.state.service)
     excluded: list[CheckFunction] = []

@@ -35,6 +35,7 @@ from agentactivity.api.paths import (
     REASONS_PATH,
     REPORT_PATH,
     STATE_PATH,
+    STATUS_CHANGES_PATH,
     STREAM_PATH,
     USER_PATH,
     USERS_PATH,
@@ -44,6 +45,7 @@ from agentactivity.api.reasons import ReasonHandlers
 from agentactivity.api.reports import ReportHandlers
 from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.state_metrics import LiveStateCollector
+from agentactivity.api.status_changes import StatusChangeHandlers
 from agentactivity.api.stream import StreamHandler, StreamHub
 from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
@@ -113,6 +115,11 @@ def create_app(
         Route(STREAM_PATH, StreamHandler(service, auth, streams).handle, methods=["GET"]),
         Route(DISCOVERY_PATH, handlers.discovery, methods=["GET"]),
         Route(REPORT_PATH, ReportHandlers(service, auth, limiter).activity_csv, methods=["GET"]),
+        Route(
+            STATUS_CHANGES_PATH,
+            StatusChangeHandlers(service, auth, limiter).status_changes,
+            methods=["GET"],
+        ),
         Route(OPENAPI_PATH, openapi_endpoint, methods=["GET"]),
     ]
     reasons = ReasonHandlers(service, auth)

@@ -13,7 +13,14 @@ STREAM_PATH = STATE_PATH + "/stream"
 REPORT_PATH = "/api/account/{accountId}/reports/activity.csv"
 # Domain discovery, and the values its {serviceName} may take (others: 404).
 DISCOVERY_PATH = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
-DISCOVERABLE_SERVICES = ("leDataReporting", "accountConfigReadOnly", "accountConfigReadWrite")
+DISCOVERABLE_SERVICES = (
+    "leDataReporting",
+    "accountConfigReadOnly",
+    "accountConfigReadWrite",
+    "agentActivityDomain",
+)
+# Status changes (the vendor's Agent Activity API, its successor for WFM adherence).
+STATUS_CHANGES_PATH = "/api/v2/account/{accountId}/status-changes"
 # The status reasons (the vendor's Agent Status Reason API).
 REASONS_PATH = "/api/account/{accountId}/configuration/le-agents/status-reasons"
 REASON_PATH = REASONS_PATH + "/{statusReasonId}"

@@ -26,7 +26,9 @@ from agentactivity.query import ActivityQuery
 from agentactivity.service.directory import DirectoryCache
 from agentactivity.service.history import FOREVER, History, by_agent
 from agentactivity.service.reason_names import ReasonNames
+from agentactivity.service.status_changes import StatusPage, selected_agents, status_page
 from agentactivity.settings import Settings
+from agentactivity.status_changes import StatusQuery
 from agentactivity.store import AppendResult, Store
 
 log = logging.getLogger("agentactivity.service")
@@ -264,6 +266,16 @@ class ActivityService:
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
         return self._state_body(account_id, agent_ids, as_of, directory)
+
+    def status_changes(
+        self, account_id: str, query: StatusQuery, group_ids: tuple[str, ...] | None = None
+    ) -> StatusPage:
+        """SPEC section 9's page of status changes, of the agents `query` asks for
+        within the agent groups `group_ids` (None: any). Raises UnknownGroups."""
+        directory = self.directory(account_id)
+        agents = selected_agents(directory, query, group_ids)
+        reasons = self.reason_names(account_id)
+        return status_page(self.store, account_id, query, agents, directory, reasons)
 
     def select_agents(
         self,

@@ -14,7 +14,7 @@ reasons.py) are plain SQL with `?` placeholders, run through an `Adapter`:
   `StoreError`; the database's refusal of a row (a constraint, a bad value) is raised as
   the driver raised it.
 - the few statements whose form or speed differ by backend, as methods of `Sql`
-  (`insert_many`, `where_in`), and the schema migrations' own transaction and DDL.
+  (`insert_many`, `where_in`, `any_of`), and the schema migrations' own transaction and DDL.
 
 A new table is one module of statements over this protocol, written once.
 """
@@ -54,6 +54,13 @@ class Sql(Protocol):
         """Run `sql`, which ends in a WHERE condition, for the rows whose `column` is one
         of `values`, in as many statements as the backend needs; all their rows. No
         values: no statement, no rows."""
+        ...
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        """A condition "`column` is one of `values`" as one placeholder and its parameter,
+        for a statement that must stay one (an ORDER BY with LIMIT and OFFSET over the
+        rows of many agents): SQLite reads the values from a JSON array, PostgreSQL from
+        an array parameter."""
         ...
 
 

@@ -14,6 +14,7 @@ from agentactivity.dashboard_token import DashboardToken
 from agentactivity.events import Event
 from agentactivity.store.directory import Directory
 from agentactivity.store.reasons import ReasonCollections
+from agentactivity.store.status_changes import StatusChanges
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,8 @@ class Store(Protocol):
     reasons: ReasonCollections
     # The accounts' users and agent groups (store/directory.py).
     directory: Directory
+    # The status-change records derived from state events (store/status_changes.py).
+    status_changes: StatusChanges
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""

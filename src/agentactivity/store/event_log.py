@@ -5,7 +5,8 @@ arrival order, `accounts.last_seq` being the last number given. A batch is one
 transaction that first locks its account's row, so concurrent batches of one account
 run one after the other, each numbering on from the `last_seq` the previous one
 committed: sequences become visible in order, which the engine's catch-up by sequence
-relies on (a reader never sees seq n + 1 without n). Batches of different accounts do
+relies on (a reader never sees seq n + 1 without n). The batch's status-change records
+(store/status_projection.py) are written in the same transaction. Batches of different accounts do
 not wait for each other on PostgreSQL (SQLite has one writer at a time anyway).
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from agentactivity.clock import now_ms
 from agentactivity.events import Event
 from agentactivity.retention import prunable
+from agentactivity.store import status_projection
 from agentactivity.store.adapter import NOTHING_STORED, Adapter, Sql
 from agentactivity.store.base import AppendResult, event_row, number_new_events
 from agentactivity.store.event_window import read_window
@@ -107,6 +109,7 @@ class EventLog:
                     sql.insert_many(
                         "agents", "account_id, agent_id", [(account_id, a) for a in new_agents]
                     )
+                status_projection.project(sql, account_id, stored)
                 sql(
                     "UPDATE accounts SET last_seq = ? WHERE account_id = ?",
                     (last_seq, account_id),
@@ -138,7 +141,8 @@ class EventLog:
 
     def prune(self, account_id: str, before_ms: int) -> int:
         """Delete the account's events older than `before_ms` that no longer matter
-        (see `retention.events_to_keep`); returns how many were deleted."""
+        (see `retention.events_to_keep`), and its status-change records of the hours
+        before (store/status_projection.py); returns how many events were deleted."""
         with self._adapter.transaction() as sql:
             # The account's lock, from read to delete: a batch committed meanwhile could
             # otherwise change which old events still matter.
@@ -168,4 +172,5 @@ class EventLog:
             }
             doomed = list(prunable(((row[0], row[1:]) for row in rows), later))
             sql.where_in("DELETE FROM events WHERE account_id = ?", (account_id,), "seq", doomed)
+            status_projection.prune(sql, account_id, before_ms)
         return len(doomed)

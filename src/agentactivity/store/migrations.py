@@ -26,9 +26,12 @@ POSTGRES_V1 for `credentials`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from agentactivity.store import status_projection
+from agentactivity.store.adapter import Sql
 from agentactivity.store.base import StoreError
 
 log = logging.getLogger("agentactivity.store")
@@ -40,6 +43,9 @@ class Migration:
     description: str
     sqlite: tuple[str, ...]
     postgres: tuple[str, ...]
+    # Run after the statements, in the same transaction: rows the new tables derive
+    # from those already stored.
+    then: Callable[[Sql], None] | None = None
 
 
 SQLITE_V1 = (
@@ -267,6 +273,51 @@ HISTORY = (
     "CREATE INDEX events_by_agent_time ON events (account_id, agent_id, time)",
 )
 
+# Status changes (SPEC section 9; status_changes.py, store/status_changes.py): the
+# records derived from `state` events, written in the transaction that stores the events.
+# Their primary key is the v2 order (time, agent, the event's seq, part), so a page is
+# one range of it; the second index serves one agent's records (v1, agentId, late
+# events). `status_tails` is each agent's situation after its latest state event (the
+# in-order ingest reads it, one row per agent), and the list of agents with records;
+# `status_change_hours` counts the records of each hour, so a page at any offset starts
+# from the right hour instead of skipping every record before it. On SQLite the records
+# are stored in their primary key's order (WITHOUT ROWID): a page reads one stretch.
+_STATUS_CHANGES = """CREATE TABLE status_changes (
+        account_id TEXT NOT NULL,
+        time BIGINT NOT NULL,
+        agent_id BIGINT NOT NULL,
+        event_seq BIGINT NOT NULL,
+        part SMALLINT NOT NULL,
+        session_id BIGINT NOT NULL,
+        sequence_number INTEGER NOT NULL,
+        status_type SMALLINT NOT NULL,
+        status_sub_type SMALLINT NOT NULL,
+        reason_id TEXT,
+        prev_time BIGINT,
+        PRIMARY KEY (account_id, time, agent_id, event_seq, part)
+    )"""
+_STATUS_CHANGES_MORE = (
+    "CREATE INDEX status_changes_by_agent "
+    "ON status_changes (account_id, agent_id, time, event_seq, part)",
+    """CREATE TABLE status_tails (
+        account_id TEXT NOT NULL,
+        agent_id BIGINT NOT NULL,
+        last_time BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        reason_id TEXT,
+        session_id BIGINT NOT NULL,
+        sequence_number INTEGER NOT NULL,
+        last_change BIGINT,
+        PRIMARY KEY (account_id, agent_id)
+    )""",
+    """CREATE TABLE status_change_hours (
+        account_id TEXT NOT NULL,
+        hour BIGINT NOT NULL,
+        records BIGINT NOT NULL,
+        PRIMARY KEY (account_id, hour)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
@@ -279,6 +330,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(5, "dashboard links limited to a team", TEAM_LINKS, TEAM_LINKS),
     Migration(6, "history: the agents of each account, events by agent and time", HISTORY, HISTORY),
+    Migration(
+        7,
+        "status changes, agents' status tails and hourly counts",
+        (_STATUS_CHANGES + " WITHOUT ROWID", *_STATUS_CHANGES_MORE),
+        (_STATUS_CHANGES, *_STATUS_CHANGES_MORE),
+        status_projection.rebuild,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -89,6 +89,9 @@ class _Statements:
             return []
         return self(f"{sql} AND {column} = ANY(?)", (*params, list(values)))
 
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        return f"{column} = ANY(?)", list(values)
+
 
 class PostgresAdapter:
     """A pool of connections to the database `url` names (checked reachable at once)."""

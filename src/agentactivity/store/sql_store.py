@@ -3,7 +3,8 @@
 It composes one object per concept, each the statements of its tables written once:
 the event log and accounts (event_log.py), API keys (credentials.py), dashboard links
 (dashboard_tokens.py), status reasons (reasons.py, reached as `store.reasons`) and the
-directory of users and agent groups (directory.py, `store.directory`), and
+directory of users and agent groups (directory.py, `store.directory`), the status-change
+records (status_changes.py, `store.status_changes`; written with the events), and
 applies the schema migrations (migrations.py) at open. A backend's module (sqlite.py,
 postgres.py) opens its adapter and hands it here.
 """
@@ -25,6 +26,7 @@ from agentactivity.store.directory import Directory
 from agentactivity.store.event_log import EventLog
 from agentactivity.store.migrations import Migration
 from agentactivity.store.reasons import ReasonCollections
+from agentactivity.store.status_changes import StatusChanges
 
 
 class SqlStore:
@@ -38,6 +40,7 @@ class SqlStore:
         self._dashboard = DashboardTokens(adapter)
         self.reasons = ReasonCollections(adapter)
         self.directory = Directory(adapter)
+        self.status_changes = StatusChanges(adapter)
         try:
             if auto_migrate:
                 migrations.migrate(self)
@@ -67,6 +70,8 @@ class SqlStore:
             if not record_only:
                 for statement in self._adapter.ddl(migration):
                     sql(statement)
+                if migration.then is not None:
+                    migration.then(sql)
             sql(
                 "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.description, now_ms()),

@@ -9,6 +9,7 @@ foreign file, a lock held by another process) is said here.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sqlite3
 import threading
@@ -185,6 +186,10 @@ class _Statements:
             marks = ",".join("?" * len(chunk))
             found += self._db.execute(f"{sql} AND {column} IN ({marks})", (*params, *chunk))
         return found
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, Any]:
+        # json_each is built into SQLite since 3.38 (and in most builds before).
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
 
 class SQLiteAdapter:

@@ -23,6 +23,10 @@ from agentactivity.api.openapi.reasons import reason_paths, reason_schemas
 from agentactivity.api.openapi.reports import report_path_item
 from agentactivity.api.openapi.schemas import activity_schemas
 from agentactivity.api.openapi.state import state_schemas
+from agentactivity.api.openapi.status_changes import (
+    status_change_schemas,
+    status_changes_path_item,
+)
 from agentactivity.api.openapi.stream import stream_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
@@ -34,6 +38,7 @@ from agentactivity.api.paths import (
     READYZ_PATH,
     REPORT_PATH,
     STATE_PATH,
+    STATUS_CHANGES_PATH,
     STREAM_PATH,
 )
 from agentactivity.settings import Settings
@@ -150,6 +155,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         STREAM_PATH: stream_path_item(settings),
         DISCOVERY_PATH: discovery_path_item(),
         REPORT_PATH: report_path_item(settings),
+        STATUS_CHANGES_PATH: status_changes_path_item(settings),
         **reason_paths(settings),
         **directory_paths(settings),
     }
@@ -193,6 +199,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
                 **state_schemas(),
                 **reason_schemas(),
                 **directory_schemas(),
+                **status_change_schemas(),
             },
             "securitySchemes": {
                 "OAuth1": {

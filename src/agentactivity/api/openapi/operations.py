@@ -263,8 +263,9 @@ def discovery_path_item() -> JSONObject:
                     "path",
                     "serviceName",
                     "`leDataReporting` (Agent Activity), "
-                    "`accountConfigReadOnly` and `accountConfigReadWrite` (status reasons) "
-                    "are served; other names are 404.",
+                    "`accountConfigReadOnly` and `accountConfigReadWrite` (status reasons, "
+                    "users, agent groups), `agentActivityDomain` (status changes) are served; "
+                    "other names are 404.",
                     {"type": "string", "enum": list(DISCOVERABLE_SERVICES)},
                 ),
                 parameter(
