@@ -9,7 +9,8 @@ before S are, per agent:
 - everything from its last logged-in `state` event before that last `OFFLINE` (which
   tells when the logged-out run began, SPEC section 7's `since`), or from its first
   event if it has no `OFFLINE` (or none with a logged-in state before it) before S;
-- its last `max_chats` event before that point (the chat limit carries over logouts).
+- its last `max_chats` event before that point (the chat limit carries over logouts;
+  the last one alone sets it).
 
 Replayed in (time, seq) order from a blank situation, these give exactly the situation
 at S, also on a store pruned at the history's edge (retention.events_to_keep keeps a
@@ -17,7 +18,8 @@ subset that replays to the same situation, including the `state` event before a
 logged-out run). Everything is read in one statement (one consistent snapshot) per
 chunk of agents, limited to seq <= `max_seq` so that the reader sees a prefix of the
 log; the anchors are found by a backward scan of `events_by_agent_time`, a few rows
-per agent, whatever the length of the history.
+per agent, whatever the length of the history. (`+e.seq` keeps planners from
+walking the primary key by seq instead: the filter is checked on the few rows found.)
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ WITH chosen AS (
 ), offs AS (
     SELECT c.agent_id, (
         SELECT e.time FROM events e
-        WHERE e.account_id = ? AND e.agent_id = c.agent_id AND e.time < ? AND e.seq <= ?
+        WHERE e.account_id = ? AND e.agent_id = c.agent_id AND e.time < ? AND +e.seq <= ?
           AND e.type = 'state' AND e.state = 'OFFLINE'
         ORDER BY e.time DESC LIMIT 1
     ) AS off_time
@@ -46,30 +48,28 @@ WITH chosen AS (
     SELECT o.agent_id, COALESCE((
         SELECT e.time FROM events e
         WHERE e.account_id = ? AND e.agent_id = o.agent_id AND e.time < o.off_time
-          AND e.seq <= ? AND e.type = 'state' AND e.state <> 'OFFLINE'
+          AND +e.seq <= ? AND e.type = 'state' AND e.state <> 'OFFLINE'
         ORDER BY e.time DESC LIMIT 1
     ), {beginning}) AS start_time
     FROM offs o
 ), limits AS (
     SELECT s.agent_id, s.start_time, (
-        SELECT e.time FROM events e
+        SELECT e.seq FROM events e
         WHERE e.account_id = ? AND e.agent_id = s.agent_id AND e.time < s.start_time
-          AND e.seq <= ? AND e.type = 'max_chats'
-        ORDER BY e.time DESC LIMIT 1
-    ) AS limit_time
+          AND +e.seq <= ? AND e.type = 'max_chats'
+        ORDER BY e.time DESC, e.seq DESC LIMIT 1
+    ) AS limit_seq
     FROM starts s
 )
 SELECT e.seq, e.type, e.agent_id, e.time, e.event_id, e.state, e.reason_id, e.chat_id,
        e.max_chats
 FROM limits l JOIN events e ON e.account_id = ? AND e.agent_id = l.agent_id
     AND e.time >= l.start_time AND e.time < ?
-WHERE e.seq <= ?
+WHERE +e.seq <= ?
 UNION ALL
 SELECT e.seq, e.type, e.agent_id, e.time, e.event_id, e.state, e.reason_id, e.chat_id,
        e.max_chats
-FROM limits l JOIN events e ON e.account_id = ? AND e.agent_id = l.agent_id
-    AND e.time = l.limit_time
-WHERE e.seq <= ? AND e.type = 'max_chats'
+FROM limits l JOIN events e ON e.account_id = ? AND e.seq = l.limit_seq
 """
 
 
@@ -103,7 +103,7 @@ def read_window(
                 account_id, max_seq,
                 account_id, max_seq,
                 account_id, end_ms, max_seq,
-                account_id, max_seq,
+                account_id,
             )  # fmt: skip
             rows.extend((row[0], Event(*row[1:])) for row in sql(statement, params))
     rows.sort(key=lambda row: row[0])
