@@ -7,11 +7,12 @@ costs a query.
 
 Every store holds the same simulated day (`--agents`, seed 1) repeated `--days` times,
 each copy moved by whole days and given its own event ids, so that 7 and 60 days are
-exactly the same daily load. `memory` loads a server's engine from such a store in this
-(fresh) process, answers one Q1, collects garbage and prints the resident size; `ingest`
-then times fresh events stored and applied through the service (batches of 1,000, each
-durable); `past` times Q1 (all agents, 24 h) ending `--back` days ago, read from the
-store, against the same Q1 over the live window. Each prints one JSON object.
+exactly the same daily load. `memory` loads a server's engine from such a store in a
+fresh process, answers one Q1, collects garbage and prints the resident size; `ingest`
+times fresh events stored and applied through the service (batches of 1,000, each
+durable) on a 7-day and a `--days` store, batch by batch in turn; `past` times Q1 (all
+agents, 24 h) ending `--back` days ago, read from the store, against the same Q1 over
+the live window. Each prints one JSON object.
 """
 
 from __future__ import annotations
@@ -101,23 +102,29 @@ def load(end: int, url: str) -> dict[str, Any]:
     return {"loaded": loaded, "rss_before_load": before, "rss": after}
 
 
-def ingest(agents: int, days: int, end: int, url: str, seconds: float = 20.0) -> dict[str, Any]:
-    """Fresh events per second stored and applied, on a store of `days` days."""
-    store = open_store(url)
-    fill(store, agents, days, end - DAY_MS)  # the fresh day comes after these
-    store.close()
-    service = service_on(url, end)
-    service.load()
+def ingest(agents: int, days: list[int], end: int, folder: Path) -> dict[str, Any]:
+    """Fresh events per second stored and applied, on stores of each of `days` days;
+    batch by batch in turn (the same fresh batch to each store), so that a busy
+    machine weighs on all alike."""
+    services = {}
+    for count in days:
+        url = f"sqlite:///{folder / f'ingest-{count}.db'}"
+        store = open_store(url)
+        fill(store, agents, count, end - DAY_MS)  # the fresh day comes after these
+        store.close()
+        services[count] = service_on(url, end)
+        services[count].load()
     fresh = [dataclasses.replace(e, event_id=f"{e.event_id}-fresh") for e in one_day(agents, end)]
-    started, done = time.perf_counter(), 0
+    spent = dict.fromkeys(days, 0.0)
     for i in range(0, len(fresh), 1000):
-        service.ingest(ACCOUNT, fresh[i : i + 1000])
-        done += len(fresh[i : i + 1000])
-        if time.perf_counter() - started > seconds:
-            break
-    elapsed = time.perf_counter() - started
-    service.store.close()
-    return {"agents": agents, "days": days, "events": done, "events_per_s": done / elapsed}
+        for count, service in services.items():
+            started = time.perf_counter()
+            service.ingest(ACCOUNT, fresh[i : i + 1000])
+            spent[count] += time.perf_counter() - started
+    for service in services.values():
+        service.store.close()
+    rates = {f"{count}d_events_per_s": len(fresh) / spent[count] for count in days}
+    return {"agents": agents, "events": len(fresh), **rates}
 
 
 def past(agents: int, days: int, back: int, end: int, url: str, runs: int) -> dict[str, Any]:
@@ -200,7 +207,7 @@ def main() -> None:
         if args.what == "memory":
             result = memory(args.agents, args.days, end, url)
         elif args.what == "ingest":
-            result = ingest(args.agents, args.days, end, url)
+            result = ingest(args.agents, [7, args.days], end, Path(folder))
         else:
             result = past(args.agents, args.days, args.back, end, url, args.runs)
     result["db"] = "postgresql" if args.db else "sqlite"
