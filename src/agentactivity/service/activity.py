@@ -19,7 +19,7 @@ import orjson
 from agentactivity.clock import Clock, now_ms
 from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine import Engine
-from agentactivity.engine.account import ScopeFigures
+from agentactivity.engine.account import AccountTimelines, ScopeFigures
 from agentactivity.events import Event
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
@@ -84,11 +84,16 @@ class ActivityService:
             self.engine.load(account_id, {}, horizon)
             for i in range(0, len(agents), LOAD_AGENTS_PER_READ):
                 chunk = agents[i : i + LOAD_AGENTS_PER_READ]
-                events = self.store.read_window(account_id, horizon, FOREVER, chunk, last_seq)
-                self.engine.load(account_id, by_agent(events, chunk), horizon)
-                read += len(events)
+                read += self._load_agents(account_id, chunk, horizon, last_seq)
             self.engine.set_last_seq(account_id, last_seq)
             return read + self._catch_up_locked(account_id)
+
+    def _load_agents(self, account_id: str, agents: list[int], horizon: int, last_seq: int) -> int:
+        """Set the agents' timelines from the events (seq <= last_seq) that decide them
+        from `horizon` on; returns the number of events read."""
+        events = self.store.read_window(account_id, horizon, FOREVER, agents, last_seq)
+        self.engine.load(account_id, by_agent(events, agents), horizon)
+        return len(events)
 
     def answer_from_store(self, account_id: str) -> None:
         """Answer every window of the account from the store (service/history.py), with
@@ -124,10 +129,8 @@ class ActivityService:
         if stale:
             # History older than the horizon (an import): those agents' situation at the
             # horizon may have changed; rebuild them from the store.
-            horizon = self.engine.horizon(account_id)
-            last_seq = self.engine.last_seq(account_id)
-            events = self.store.read_window(account_id, horizon, FOREVER, stale, last_seq)
-            self.engine.load(account_id, by_agent(events, stale), horizon)
+            horizon, last_seq = self.engine.horizon(account_id), self.engine.last_seq(account_id)
+            self._load_agents(account_id, stale, horizon, last_seq)
         self.feed.applied(
             account_id,
             batch,
@@ -223,10 +226,7 @@ class ActivityService:
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
         now = self.clock() if now_ms is None else now_ms
-        start, end = query.window(now)
-        past = None
-        if start < self.engine.horizon(account_id):
-            past = self.history.timelines(account_id, query.agent_ids, start, end)
+        past = self._past(account_id, query.agent_ids, *query.window(now))
         return self.engine.agent_activity_json(account_id, query, now, directory, past)
 
     def scope_figures(
@@ -236,13 +236,20 @@ class ActivityService:
         catching up (reports and other callers that render figures their own way)."""
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
             self.catch_up(account_id)
-        start = min(a for a, _ in scopes)
-        if start < self.engine.horizon(account_id):
-            end = max(b for _, b in scopes)
-            return self.history.timelines(account_id, agent_ids, start, end).figures(
-                agent_ids, scopes
-            )
+        start, end = min(a for a, _ in scopes), max(b for _, b in scopes)
+        past = self._past(account_id, agent_ids, start, end)
+        if past is not None:
+            return past.figures(agent_ids, scopes)
         return self.engine.figures(account_id, agent_ids, scopes)
+
+    def _past(
+        self, account_id: str, agent_ids: tuple[int, ...] | None, start: int, end: int
+    ) -> AccountTimelines | None:
+        """Timelines read from the store when [start, end) begins before the engine's
+        horizon (the live window), else None: the engine answers."""
+        if start >= self.engine.horizon(account_id):
+            return None
+        return self.history.timelines(account_id, agent_ids, start, end)
 
     def agent_activity(
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None
