@@ -25,12 +25,17 @@ class Engine:
         self._accounts: dict[str, AccountTimelines] = {}
         self._lock = threading.RLock()
 
+    def _writable(self, account_id: str) -> AccountTimelines:
+        """The account's timelines, created empty if new (the lock held)."""
+        account = self._accounts.get(account_id)
+        if account is None:
+            account = self._accounts[account_id] = AccountTimelines()
+        return account
+
     def apply(self, account_id: str, events: Iterable[tuple[int, Event]]) -> None:
         """Add events in store order; sequences already seen are skipped."""
         with self._lock:
-            account = self._accounts.get(account_id)
-            if account is None:
-                account = self._accounts[account_id] = AccountTimelines()
+            account = self._writable(account_id)
             for seq, event in events:
                 if seq > account.last_seq:
                     account.add(seq, event)
@@ -41,9 +46,7 @@ class Engine:
         """Set agents' timelines from the events that decide them from `horizon` on
         (store.read_window), pruned at `horizon`: the start-up's load, agent by agent."""
         with self._lock:
-            account = self._accounts.get(account_id)
-            if account is None:
-                account = self._accounts[account_id] = AccountTimelines()
+            account = self._writable(account_id)
             account.horizon = max(account.horizon, horizon)
             for agent_id, events in agents.items():
                 account.replace(agent_id, events)
@@ -51,9 +54,7 @@ class Engine:
     def set_last_seq(self, account_id: str, last_seq: int) -> None:
         """After a load: every event up to `last_seq` is reflected."""
         with self._lock:
-            account = self._accounts.get(account_id)
-            if account is None:
-                account = self._accounts[account_id] = AccountTimelines()
+            account = self._writable(account_id)
             account.last_seq = max(account.last_seq, last_seq)
 
     def horizon(self, account_id: str) -> int:
