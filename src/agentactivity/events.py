@@ -257,6 +257,36 @@ class BatchProblem:
     message: str
 
 
+class BatchRefused(ValueError):
+    """A batch that is stored not at all: over the size limit (`too_large`), or with
+    invalid events (`problems`, one per bad event). Its message says what to do."""
+
+    def __init__(self, message: str, problems: list[BatchProblem], too_large: bool = False):
+        super().__init__(message)
+        self.problems = problems
+        self.too_large = too_large
+
+
+def checked_batch(items: list[Any], bounds: TimeBounds, max_events: int) -> list[Event]:
+    """A whole batch as SPEC section 2 takes it, or BatchRefused: the one set of rules
+    for every producer (HTTP ingest, the message broker, the webhooks)."""
+    if len(items) > max_events:
+        raise BatchRefused(
+            f"events: the batch has {len(items)} events; the limit is {max_events} per "
+            "request, split it",
+            [],
+            too_large=True,
+        )
+    events, problems = parse_batch(items, bounds)
+    if problems:
+        raise BatchRefused(
+            f"events[{problems[0].index}]: {problems[0].message} "
+            f"({len(problems)} invalid event(s); nothing was stored)",
+            problems,
+        )
+    return events
+
+
 def parse_batch(items: list[Any], bounds: TimeBounds) -> tuple[list[Event], list[BatchProblem]]:
     """Validate a whole batch; any problem means the batch is refused as a whole."""
     events: list[Event] = []

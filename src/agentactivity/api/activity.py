@@ -20,7 +20,7 @@ from agentactivity.api.common import (
     encoded_json_response,
     json_response,
 )
-from agentactivity.api.errors import ApiError
+from agentactivity.api.errors import ApiError, batch_refusal
 from agentactivity.api.params import (
     KNOWN,
     STATE_KNOWN,
@@ -32,7 +32,7 @@ from agentactivity.api.params import (
 from agentactivity.api.paths import DISCOVERABLE_SERVICES
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
-from agentactivity.events import TimeBounds, parse_batch
+from agentactivity.events import BatchRefused
 from agentactivity.service import ActivityService
 
 
@@ -44,28 +44,15 @@ class ActivityHandlers(Handlers):
 
     async def ingest(self, request: Request) -> Response:
         account_id = account_in_path(request)
-        settings = self.service.settings
         body = await self.body(request)
 
         def work() -> dict[str, int]:
             self.auth.authenticate(request, body, account_id, "ingest")
             items = decode_events(request, body)
-            if len(items) > settings.max_batch_events:
-                raise ApiError(
-                    413,
-                    f"events: the batch has {len(items)} events; the limit is "
-                    f"{settings.max_batch_events} per request, split it",
-                )
-            bounds = TimeBounds.around(self.service.clock(), settings.retention_ms)
-            events, problems = parse_batch(items, bounds)
-            if problems:
-                raise ApiError(
-                    400,
-                    f"events[{problems[0].index}]: {problems[0].message} "
-                    f"({len(problems)} invalid event(s); nothing was stored)",
-                    [{"index": p.index, "message": p.message} for p in problems],
-                )
-            result = self.service.ingest(account_id, events)
+            try:
+                result = self.service.ingest_items(account_id, items)
+            except BatchRefused as refused:
+                raise batch_refusal(refused) from None
             return {"accepted": result.accepted, "duplicates": result.duplicates}
 
         return json_response(await run_in_threadpool(work))

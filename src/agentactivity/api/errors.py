@@ -6,6 +6,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from agentactivity.events import BatchRefused
+
 
 class ApiError(Exception):
     """An error to answer with; the message names the parameter or field at fault."""
@@ -33,3 +35,10 @@ def error_body(status: int, message: str, details: list[Any] | None = None) -> d
     if details:
         body["details"] = details
     return body
+
+
+def batch_refusal(refused: BatchRefused) -> ApiError:
+    """A refused ingest batch as HTTP says it: 413 over the size limit, else 400 with
+    every bad event in `details`."""
+    details = [{"index": p.index, "message": p.message} for p in refused.problems]
+    return ApiError(413 if refused.too_large else 400, str(refused), details or None)

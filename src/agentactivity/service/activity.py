@@ -20,7 +20,7 @@ from agentactivity.clock import Clock, now_ms
 from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine import Engine
 from agentactivity.engine.account import AccountTimelines, ScopeFigures
-from agentactivity.events import Event
+from agentactivity.events import Event, TimeBounds, checked_batch
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.query import ActivityQuery
 from agentactivity.service.directory import DirectoryCache
@@ -174,6 +174,13 @@ class ActivityService:
 
         threading.Thread(target=loop, name="retention", daemon=True).start()
         return stop
+
+    def ingest_items(self, account_id: str, items: list[Any]) -> AppendResult:
+        """Validate raw events as one atomic batch (BatchRefused: nothing stored) and
+        store them: the front door of every producer, HTTP or connector."""
+        settings = self.settings
+        bounds = TimeBounds.around(self.clock(), settings.retention_ms)
+        return self.ingest(account_id, checked_batch(items, bounds, settings.max_batch_events))
 
     def ingest(self, account_id: str, events: list[Event]) -> AppendResult:
         result = self.store.append(account_id, events)
