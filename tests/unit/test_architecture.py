@@ -1,6 +1,7 @@
 """The package's rooms and what each may import (docs/architecture.md, The map).
 
-domain (the top-level modules) <- store, engine <- service <- api <- serve <- cli: a room
+domain (the top-level modules) <- platforms, store, engine <- service <- api <- serve <- cli
+(and service <- consume <- cli): a room
 imports only the rooms its row allows, and no module imports itself back through
 others. Every import counts, also those inside functions or under TYPE_CHECKING: a
 cycle hidden in a function is still a cycle for whoever reads the code.
@@ -22,13 +23,18 @@ DOMAIN = "domain"
 # room -> the rooms it may import (itself included).
 ALLOWED: dict[str, set[str]] = {
     DOMAIN: {DOMAIN},
+    "platforms": {DOMAIN, "platforms"},
     "engine": {DOMAIN, "engine"},
     "store": {DOMAIN, "store"},
-    "service": {DOMAIN, "engine", "store", "service"},
+    "service": {DOMAIN, "platforms", "engine", "store", "service"},
     "dashboard": {DOMAIN, "dashboard"},
-    "api": {DOMAIN, "engine", "store", "service", "dashboard", "api"},
-    "serve": {DOMAIN, "engine", "store", "service", "dashboard", "api", "serve"},
-    "cli": {DOMAIN, "engine", "store", "service", "dashboard", "api", "serve", "cli"},
+    "api": {DOMAIN, "platforms", "engine", "store", "service", "dashboard", "api"},
+    "consume": {DOMAIN, "platforms", "engine", "store", "service", "consume"},
+    "serve": {DOMAIN, "platforms", "engine", "store", "service", "dashboard", "api", "serve"},
+    "cli": {
+        *(DOMAIN, "platforms", "engine", "store", "service", "dashboard", "api"),
+        *("consume", "serve", "cli"),
+    },
 }
 
 
