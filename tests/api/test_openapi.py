@@ -23,6 +23,7 @@ from agentactivity.api.paths import (
     ACTIVITY_PATH,
     AGENT_GROUP_PATH,
     AGENT_GROUPS_PATH,
+    AMAZON_CONNECT_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
     OPENAPI_PATH,
@@ -244,6 +245,7 @@ def test_optional_paths_are_documented_only_when_served() -> None:
         STATUS_CHANGES_PATH,
         *(REASONS_PATH, REASON_PATH),
         *(USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH),
+        AMAZON_CONNECT_PATH,
     }
     assert OPENAPI_PATH in build_openapi(Settings())["paths"]
 

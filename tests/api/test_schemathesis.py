@@ -49,6 +49,7 @@ from agentactivity.api.paths import (
     ACTIVITY_PATH,
     AGENT_GROUP_PATH,
     AGENT_GROUPS_PATH,
+    AMAZON_CONNECT_PATH,
     EVENTS_PATH,
     REASON_PATH,
     REASONS_PATH,
@@ -404,7 +405,10 @@ def _status_changes_within_server_rules(case: Any, now: int, service: ActivitySe
 # The live stream never ends by itself, so a generated case would never get its whole
 # answer: it is left out here and covered by tests/api/test_state_stream.py (its 4xx
 # answers, in process) and tests/e2e/test_state_stream.py (the stream itself).
-@schema.exclude(path=STREAM_PATH).parametrize()
+# Firehose's deliveries (Amazon Connect) need an access key the generator cannot know and
+# records of base64 JSON the document cannot describe: drawn cases would all be 401s.
+# tests/api/test_amazon_connect*.py cover that route (every refusal in Firehose's format).
+@schema.exclude(path=STREAM_PATH).exclude(path=AMAZON_CONNECT_PATH).parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

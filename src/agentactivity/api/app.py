@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agentactivity.api.activity import ActivityHandlers
+from agentactivity.api.amazon_connect import AmazonConnectHandler
 from agentactivity.api.auth import MemoryNonceStore, NonceStore, OAuthVerifier
 from agentactivity.api.common import Authenticator, error_response
 from agentactivity.api.dashboard_auth import DashboardTokenVerifier
@@ -25,6 +26,7 @@ from agentactivity.api.paths import (
     ACTIVITY_PATH,
     AGENT_GROUP_PATH,
     AGENT_GROUPS_PATH,
+    AMAZON_CONNECT_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
     HEALTHZ_PATH,
@@ -153,6 +155,8 @@ def create_app(
     # from the queries (a flood of callbacks spends none of the query budget).
     connectors = ConnectorIngest(service)
     connector_limiter = RateLimiter.for_connectors(service.settings)
+    amazon_connect = AmazonConnectHandler(service, connectors, connector_limiter)
+    routes.append(Route(AMAZON_CONNECT_PATH, amazon_connect.deliver, methods=["POST"]))
     routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings
     app = Starlette(

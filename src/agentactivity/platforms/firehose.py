@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import secrets
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +28,10 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_RECORD_BYTES = 1_024_000
 MAX_ERROR_CHARS = 8192
 MAX_REQUEST_ID_CHARS = 256
+# The largest body a full buffer makes: 64 MiB of record data grows by a third in base64,
+# plus each record's `{"data":""},` and the envelope. Taken whole (never a 413, which
+# Firehose treats as final); a body beyond it is no Firehose delivery.
+MAX_ACCEPTED_BYTES = MAX_BODY_BYTES * 4 // 3 + 4 + MAX_RECORDS * 16 + 64 * 1024
 
 
 class FirehoseError(ValueError):
@@ -35,6 +43,22 @@ class FirehoseRequest:
     request_id: str
     timestamp: int
     records: list[Any]  # each record's `data`, still base64 (decoded one at a time)
+
+
+def gunzip(body: bytes, limit: int = MAX_ACCEPTED_BYTES) -> bytes:
+    """A gzip body decompressed, never past `limit` bytes (a small bomb stays small)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise FirehoseError(f"the body is not gzip as Content-Encoding says ({exc})") from None
+    if len(out) > limit:
+        raise FirehoseError(
+            f"the body is over {limit} bytes once decompressed, beyond any Firehose delivery"
+        )
+    if not inflater.eof:
+        raise FirehoseError("the gzip body is cut short")
+    return out
 
 
 def parse_request(body: bytes, header_request_id: str | None) -> FirehoseRequest:
@@ -107,3 +131,43 @@ def response_body(request_id: str, timestamp: int, error: str | None = None) -> 
     if error is not None:
         answer["errorMessage"] = error[:MAX_ERROR_CHARS]
     return orjson.dumps(answer)
+
+
+# --- the access key (X-Amz-Firehose-Access-Key) ------------------------------------------
+# A key is "<accountId>.<random>": the account part tells a key of another account from a
+# wrong one (a clearer refusal); the random part is the secret. Only its SHA-256 is kept.
+KEYS_FIELD = "accessKeys"
+
+
+def new_access_key(account_id: str) -> str:
+    return f"{account_id}.{secrets.token_urlsafe(32)}"
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def key_account(key: str) -> str | None:
+    """The account a key was made for, as its text says (not proof: check its digest)."""
+    account, dot, _ = key.rpartition(".")
+    return account if dot and account else None
+
+
+def key_matches(settings: dict[str, Any], key: str) -> bool:
+    """Is `key` one of the keys whose digests `settings` (the connector's) keeps? Every
+    digest is compared, in constant time, whatever the first ones say."""
+    digest = key_digest(key).encode()
+    found = False
+    for entry in settings.get(KEYS_FIELD) or ():
+        stored = entry.get("sha256") if isinstance(entry, dict) else None
+        if isinstance(stored, str) and hmac.compare_digest(stored.encode(), digest):
+            found = True
+    return found
+
+
+def with_key(settings: dict[str, Any], key: str, created: int, replace: bool) -> dict[str, Any]:
+    """The settings with `key` added (its digest and when it was made); `replace`: the
+    only key left (every other one revoked)."""
+    kept = [] if replace else list(settings.get(KEYS_FIELD) or ())
+    kept.append({"sha256": key_digest(key), "created": created})
+    return {**settings, KEYS_FIELD: kept}

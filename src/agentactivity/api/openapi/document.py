@@ -10,6 +10,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from agentactivity.api.common import json_response
+from agentactivity.api.openapi.amazon_connect import (
+    FIREHOSE_SECURITY_SCHEMES,
+    amazon_connect_path_item,
+)
 from agentactivity.api.openapi.common import JSONObject, closed_object, json_content, json_error
 from agentactivity.api.openapi.dashboard import DASHBOARD_SECURITY_SCHEMES, dashboard_path_items
 from agentactivity.api.openapi.directory import directory_paths, directory_schemas
@@ -30,6 +34,7 @@ from agentactivity.api.openapi.status_changes import (
 from agentactivity.api.openapi.stream import stream_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
+    AMAZON_CONNECT_PATH,
     DISCOVERY_PATH,
     EVENTS_PATH,
     HEALTHZ_PATH,
@@ -158,6 +163,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         STATUS_CHANGES_PATH: status_changes_path_item(settings),
         **reason_paths(settings),
         **directory_paths(settings),
+        AMAZON_CONNECT_PATH: amazon_connect_path_item(),
     }
     optional = {
         HEALTHZ_PATH: _healthz,
@@ -215,6 +221,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
                     ),
                 },
                 **DASHBOARD_SECURITY_SCHEMES,
+                **FIREHOSE_SECURITY_SCHEMES,
             },
         },
     }
