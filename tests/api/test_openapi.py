@@ -144,6 +144,8 @@ def test_authenticated_operations_declare_oauth1(document: dict[str, Any]) -> No
         **dict.fromkeys((USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH), oauth),
         **dict.fromkeys((ACTIVITY_PATH, STATE_PATH, STREAM_PATH, REPORT_PATH), read),
         STATUS_CHANGES_PATH: read,
+        # Firehose authenticates with its access key header, not OAuth 1.0a.
+        AMAZON_CONNECT_PATH: [{"FirehoseAccessKey": []}],
     }
     # The agent groups' listing (the dashboard's team picker) takes a token too.
     listings = {(AGENT_GROUPS_PATH, "get")}
