@@ -96,3 +96,18 @@ def test_reason_texts_resolve_to_reasons_created_once(any_store: Store) -> None:
 def test_concurrent_reason_texts_create_one_reason(store_url: str) -> None:
     results = race(store_url, 6, lambda store, n: store.reasons.ensure_texts("a", ["Break"]))
     assert results == [{"Break": 1}] * 6
+
+
+def test_settings_changed_at_once_keep_every_change(store_url: str) -> None:
+    def add_key(store: Store, n: int) -> object:
+        def change(current: dict[str, object]) -> dict[str, object]:
+            keys = current.get("keys", [])
+            assert isinstance(keys, list)
+            return {"keys": [*keys, n]}
+
+        return store.connectors.change_settings("a", "amazon-connect", change)
+
+    results = race(store_url, 6, add_key)
+    assert not [result for result in results if isinstance(result, Exception)], results
+    (final,) = race(store_url, 1, lambda store, n: store.connectors.settings("a", "amazon-connect"))
+    assert isinstance(final, dict) and sorted(final["keys"]) == list(range(6))

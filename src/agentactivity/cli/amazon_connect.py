@@ -55,9 +55,9 @@ def amazon_connect(
     key = new_access_key(account)
     try:
         store.ensure_account(account)
-        current = store.connectors.settings(account, CONNECTOR) or {}
-        updated = with_key(current, key, now_ms(), replace)
-        store.connectors.save_settings(account, CONNECTOR, updated)
+        updated = store.connectors.change_settings(
+            account, CONNECTOR, lambda current: with_key(current, key, now_ms(), replace)
+        )
     except StoreError as exc:
         raise fail(f"{where(store)}: {exc}") from exc
     finally:

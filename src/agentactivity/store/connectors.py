@@ -11,7 +11,7 @@ once, are serialised there, and the second finds the user the first created.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -45,14 +45,34 @@ class Connectors:
         return orjson.loads(rows[0][0]) if rows else None
 
     def save_settings(self, account_id: str, connector: str, settings: dict[str, Any]) -> None:
-        text = orjson.dumps(settings).decode()
+        self.change_settings(account_id, connector, lambda _: settings)
+
+    def change_settings(
+        self,
+        account_id: str,
+        connector: str,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Replace the settings by `change(current)` ({} if none) in one transaction that
+        holds them locked: two changes at once (two keys made at once) both count."""
         with self._adapter.transaction() as sql:
             sql(
                 "INSERT INTO connector_settings (account_id, connector, settings, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (account_id, connector) DO UPDATE SET "
-                "settings = excluded.settings, updated_at = excluded.updated_at",
-                (account_id, connector, text, now_ms()),
+                "VALUES (?, ?, '{}', ?) ON CONFLICT (account_id, connector) DO NOTHING",
+                (account_id, connector, now_ms()),
             )
+            ((current,),) = sql(
+                "SELECT settings FROM connector_settings WHERE account_id = ? AND connector = ?"
+                + sql.lock_clause,
+                (account_id, connector),
+            )
+            settings = change(orjson.loads(current))
+            sql(
+                "UPDATE connector_settings SET settings = ?, updated_at = ? "
+                "WHERE account_id = ? AND connector = ?",
+                (orjson.dumps(settings).decode(), now_ms(), account_id, connector),
+            )
+        return settings
 
     # --- the identity map --------------------------------------------------------------
 
