@@ -28,7 +28,6 @@ import nats
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import MaxPayloadError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -145,7 +144,7 @@ class JetStreamConsumer:
         while not self.stop.is_set():
             try:
                 messages = await sub.fetch(self.options.batch, timeout=self.options.fetch_timeout_s)
-            except NatsTimeoutError:
+            except TimeoutError:  # nats' own, or asyncio's near the deadline
                 continue  # nothing to do for now
             except NatsError as exc:  # the broker is away: the client reconnects meanwhile
                 log.warning("consume: fetch failed (%s); retrying in %.1f s", exc, delay)
