@@ -97,7 +97,7 @@ class Run:
 
 
 async def setup(names: Names, opts: ConsumeOptions) -> tuple[Any, JetStreamContext]:
-    client = await connect()
+    client = await connect(opts.nats_url)
     js = client.jetstream()
     await ensure_stream(js, opts)
     await ensure_consumer(js, opts)

@@ -27,7 +27,6 @@ from typing import TypeVar
 import nats
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import MaxPayloadError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -97,6 +96,7 @@ class JetStreamConsumer:
         self.options = options
         self.metrics = metrics
         self.stop = stop
+        self._max_payload = 1024 * 1024  # NATS's default, until the server says
 
     async def run(self) -> None:
         options = self.options
@@ -119,6 +119,7 @@ class JetStreamConsumer:
                 f"NATS at {options.nats_url} did not answer within {CONNECT_TIMEOUT_S:g} s "
                 f"({exc or type(exc).__name__})"
             ) from exc
+        self._max_payload = client.max_payload
         try:
             js = client.jetstream()
             await ensure_stream(js, options)
@@ -198,13 +199,14 @@ class JetStreamConsumer:
             "Nats-Msg-Id": f"invalid-{meta.stream}-{meta.sequence.stream}",
         }
         subject = msg.subject + ".invalid"
-        try:
-            await js.publish(subject, msg.data, headers=headers)
-        except MaxPayloadError:
-            # The original plus our headers is over the server's max_payload: send the
-            # error alone; the original stays at its sequence in the source stream.
-            headers[SIZE_HEADER] = str(len(msg.data))
-            await js.publish(subject, b"", headers=headers)
+        payload = msg.data
+        if len(payload) + _header_bytes(headers) > self._max_payload:
+            # The original and our headers would pass the server's max_payload (it would
+            # close the connection): send the error alone; the original stays at its
+            # sequence in the source stream.
+            headers[SIZE_HEADER] = str(len(payload))
+            payload = b""
+        await js.publish(subject, payload, headers=headers)
         log.warning(
             "consume: invalid message republished on %s: %s",
             subject,
@@ -378,6 +380,12 @@ async def _release(messages: list[Msg]) -> None:
             await msg.nak()
         except NatsError:
             pass  # redelivered after ack_wait anyway
+
+
+def _header_bytes(headers: dict[str, str]) -> int:
+    """The size of a headers block on the wire (`NATS/1.0`, one line each, a blank line)."""
+    lines = sum(len(f"{key}: {value}\r\n".encode()) for key, value in headers.items())
+    return len(b"NATS/1.0\r\n") + lines + len(b"\r\n") + 64  # room to spare
 
 
 def _header_text(text: str) -> str:
