@@ -93,3 +93,17 @@ def test_a_refused_chunk_stores_nothing_of_itself(small_batches: ActivityService
         ConnectorIngest(small_batches).ingest("a", events)
     stored = small_batches.store.read_after("a", 0)
     assert len(stored) == 3  # the first chunk, whole; none of the second
+
+
+def test_a_writer_only_service_stores_and_builds_no_engine() -> None:
+    store = SQLiteStore(":memory:")
+    writer = ActivityService(store, Settings(db_url=":memory:"), FakeClock(NOW), answers=False)
+    result = writer.ingest_items("a", [event.fields | {"agentId": 1} for event in day()])
+    assert result.accepted == 7 and writer.ingest_counts() == (7, 0)
+    assert len(store.read_after("a", 0)) == 7
+    assert writer.engine.last_seq("a") == 0  # nothing read back into memory
+    # A service that answers, on the same store, catches up with what was written.
+    reader = ActivityService(store, Settings(db_url=":memory:"), FakeClock(NOW))
+    reader.load()
+    assert reader.engine.last_seq("a") == 7
+    store.close()

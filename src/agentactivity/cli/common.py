@@ -83,5 +83,6 @@ def open_db(settings: Settings) -> Store:
         raise fail(str(exc)) from exc
 
 
-def build_service(settings: Settings) -> ActivityService:
-    return ActivityService(open_db(settings), settings)
+def build_service(settings: Settings, answers: bool = True) -> ActivityService:
+    """The service on the settings' store; `answers=False`: one that only writes."""
+    return ActivityService(open_db(settings), settings, answers=answers)

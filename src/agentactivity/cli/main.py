@@ -24,6 +24,7 @@ from agentactivity.cli.common import (
     out,
 )
 from agentactivity.cli.connectors import register as register_connectors
+from agentactivity.cli.consume import register as register_consume
 from agentactivity.cli.dashboard_link import register as register_dashboard
 from agentactivity.cli.db import db_app
 from agentactivity.cli.demo import register as register_demo
@@ -324,6 +325,7 @@ def simulate(
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 register_transfer(app)
+register_consume(app)
 register_agents(app)
 register_report(app)
 register_dashboard(app)

@@ -37,8 +37,13 @@ LOAD_AGENTS_PER_READ = 500
 
 
 class ActivityService:
-    def __init__(self, store: Store, settings: Settings, clock: Clock = now_ms) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, clock: Clock = now_ms, answers: bool = True
+    ) -> None:
         self.store = store
+        # False: a writer only (`agentactivity consume`), whose engine stays empty; the
+        # servers answering on the store catch up with what it stores.
+        self.answers = answers
         self.settings = settings
         self.clock = clock
         self.engine = Engine(settings.state_names)
@@ -187,6 +192,8 @@ class ActivityService:
         with self._ingest_lock:
             self._accepted += result.accepted
             self._duplicates += result.duplicates
+        if not self.answers:
+            return result
         with self._catch_up_lock:
             # The batch just stored goes straight to the engine when it is next in line;
             # otherwise (another writer came between) the engine reads from the store.
