@@ -35,6 +35,9 @@ class Settings:
     # Per account, on the query method: queries in progress at once, and queries a second.
     max_concurrent_queries: int = 8
     query_rate_per_second: int = 50
+    # Per account, on the webhook connectors (Twilio, Firehose): the same two limits.
+    connector_max_concurrent: int = 16
+    connector_rate_per_second: int = 200
     state_names: StateNames = field(default_factory=StateNames)
     # What domain discovery answers as baseURI; None means the request's own host.
     public_base_uri: str | None = None
@@ -84,6 +87,8 @@ class Settings:
             "body_timeout_seconds",
             "max_concurrent_queries",
             "query_rate_per_second",
+            "connector_max_concurrent",
+            "connector_rate_per_second",
             "workers",
             "max_streams_per_account",
             "stream_log_size",
@@ -122,6 +127,8 @@ class Settings:
             "body_timeout_seconds": ("AGENTACTIVITY_BODY_TIMEOUT_SECONDS", float),
             "max_concurrent_queries": ("AGENTACTIVITY_MAX_CONCURRENT_QUERIES", int),
             "query_rate_per_second": ("AGENTACTIVITY_QUERY_RATE_PER_SECOND", int),
+            "connector_max_concurrent": ("AGENTACTIVITY_CONNECTOR_MAX_CONCURRENT", int),
+            "connector_rate_per_second": ("AGENTACTIVITY_CONNECTOR_RATE_PER_SECOND", int),
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
             "redis_url": ("AGENTACTIVITY_REDIS", str),
             "workers": ("AGENTACTIVITY_WORKERS", int),

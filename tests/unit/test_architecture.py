@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     DOMAIN: {DOMAIN},
     "platforms": {DOMAIN, "platforms"},
     "engine": {DOMAIN, "engine"},
-    "store": {DOMAIN, "store"},
+    "store": {DOMAIN, "platforms", "store"},
     "service": {DOMAIN, "platforms", "engine", "store", "service"},
     "dashboard": {DOMAIN, "dashboard"},
     "api": {DOMAIN, "platforms", "engine", "store", "service", "dashboard", "api"},

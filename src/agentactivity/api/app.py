@@ -49,6 +49,7 @@ from agentactivity.api.status_changes import StatusChangeHandlers
 from agentactivity.api.stream import StreamHandler, StreamHub
 from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
+from agentactivity.service.connectors import ConnectorIngest
 from agentactivity.store import StoreError
 
 log = logging.getLogger("agentactivity")
@@ -148,6 +149,10 @@ def create_app(
         Route(READYZ_PATH, operations.readyz, methods=["GET"]),
         Route(METRICS_PATH, operations.metrics, methods=["GET"]),
     ]
+    # Connectors (SPEC section 10): the platforms' webhooks, limited per account apart
+    # from the queries (a flood of callbacks spends none of the query budget).
+    connectors = ConnectorIngest(service)
+    connector_limiter = RateLimiter.for_connectors(service.settings)
     routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings
     app = Starlette(
@@ -169,6 +174,8 @@ def create_app(
     app.state.service = service
     app.state.metrics = metrics
     app.state.streams = streams
+    app.state.connectors = connectors
+    app.state.connector_limiter = connector_limiter
     # Request ids, metrics and access log around everything, 500 answers included.
     instrument(app, metrics)
     return app

@@ -43,7 +43,11 @@ class RateLimiter:
     """`with limiter.query_slot(account_id):` around the work of one query."""
 
     def __init__(
-        self, max_concurrent: int, rate_per_second: int, storage_uri: str = "memory://"
+        self,
+        max_concurrent: int,
+        rate_per_second: int,
+        storage_uri: str = "memory://",
+        noun: str = "queries",
     ) -> None:
         if max_concurrent < 1 or rate_per_second < 1:
             raise ValueError("max_concurrent and rate_per_second must be at least 1")
@@ -51,6 +55,9 @@ class RateLimiter:
         self.rate_per_second = rate_per_second
         self._rate = RateLimitItemPerSecond(rate_per_second, 1)
         self.storage_uri = storage_uri
+        # What is limited, in messages and as the storage keys' first part.
+        self.noun = noun
+        self._key = KEY_PREFIX if noun == "queries" else f"agentactivity-{noun.replace(' ', '-')}"
         options: dict[str, float | str | bool] = {"wrap_exceptions": True}
         if storage_uri.split(":", 1)[0] in ("redis", "rediss", "unix", "redis+unix"):
             options.update(
@@ -79,6 +86,18 @@ class RateLimiter:
         uri = storage_uri or settings.redis_url or "memory://"
         return cls(settings.max_concurrent_queries, settings.query_rate_per_second, uri)
 
+    @classmethod
+    def for_connectors(cls, settings: Settings, storage_uri: str | None = None) -> RateLimiter:
+        """The webhook connectors' own limits (a flood of callbacks spends no query
+        budget, and queries spend none of theirs); storage as `from_settings`."""
+        uri = storage_uri or settings.redis_url or "memory://"
+        return cls(
+            settings.connector_max_concurrent,
+            settings.connector_rate_per_second,
+            uri,
+            noun="webhook requests",
+        )
+
     def in_progress(self, account_id: str) -> int:
         """How many queries of the account hold a slot now."""
         with self._lock:
@@ -102,15 +121,15 @@ class RateLimiter:
             if running >= self.max_concurrent:
                 raise ApiError(
                     429,
-                    f"too many queries in progress: account {account_id} already has "
-                    f"{running} queries running, the most allowed at once is "
-                    f"{self.max_concurrent}; wait for an answer before sending another query, "
+                    f"too many {self.noun} in progress: account {account_id} already has "
+                    f"{running} {self.noun} running, the most allowed at once is "
+                    f"{self.max_concurrent}; wait for an answer before sending another one, "
                     "then retry after 1 second",
                     headers=dict(RETRY_AFTER),
                 )
             self._in_progress[account_id] = running + 1
         try:
-            allowed = self._window.hit(self._rate, KEY_PREFIX, account_id)
+            allowed = self._window.hit(self._rate, self._key, account_id)
         except StorageError as exc:
             self._release(account_id)
             raise ApiError(
@@ -126,8 +145,9 @@ class RateLimiter:
             self._release(account_id)
             raise ApiError(
                 429,
-                f"query rate limit reached: account {account_id} may send at most "
-                f"{self.rate_per_second} queries per second; slow down and retry after 1 second",
+                f"rate limit reached: account {account_id} may send at most "
+                f"{self.rate_per_second} {self.noun} per second; slow down and retry after "
+                "1 second",
                 headers=dict(RETRY_AFTER),
             )
 

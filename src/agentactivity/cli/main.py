@@ -23,6 +23,7 @@ from agentactivity.cli.common import (
     load_settings,
     out,
 )
+from agentactivity.cli.connectors import register as register_connectors
 from agentactivity.cli.dashboard_link import register as register_dashboard
 from agentactivity.cli.db import db_app
 from agentactivity.cli.demo import register as register_demo
@@ -327,6 +328,7 @@ register_agents(app)
 register_report(app)
 register_dashboard(app)
 register_demo(app)
+register_connectors(app)
 
 
 def main() -> None:

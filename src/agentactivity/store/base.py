@@ -12,6 +12,7 @@ from typing import Protocol
 from agentactivity.credentials import Credentials
 from agentactivity.dashboard_token import DashboardToken
 from agentactivity.events import Event
+from agentactivity.store.connectors import Connectors
 from agentactivity.store.directory import Directory
 from agentactivity.store.reasons import ReasonCollections
 from agentactivity.store.status_changes import StatusChanges
@@ -79,6 +80,8 @@ class Store(Protocol):
     directory: Directory
     # The status-change records derived from state events (store/status_changes.py).
     status_changes: StatusChanges
+    # The connectors' settings and the platforms' agent ids (store/connectors.py).
+    connectors: Connectors
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""

@@ -318,6 +318,18 @@ _STATUS_CHANGES_MORE = (
     )""",
 )
 
+# Connectors (SPEC section 10): each account's settings of each connector as one JSON
+# object (a Twilio auth token and activity mapping, Firehose access key hashes).
+CONNECTOR_SETTINGS = (
+    """CREATE TABLE connector_settings (
+        account_id TEXT NOT NULL,
+        connector TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, connector)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
@@ -337,6 +349,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         (_STATUS_CHANGES, *_STATUS_CHANGES_MORE),
         status_projection.rebuild,
     ),
+    Migration(8, "connector settings", CONNECTOR_SETTINGS, CONNECTOR_SETTINGS),
 )
 LATEST = MIGRATIONS[-1].version
 

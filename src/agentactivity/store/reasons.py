@@ -21,6 +21,7 @@ from typing import Any
 from agentactivity.clock import now_ms
 from agentactivity.configuration import check_revision
 from agentactivity.reasons import (
+    MAX_TEXT_CHARS,
     ReasonFields,
     ReasonNotFound,
     StatusReason,
@@ -107,18 +108,43 @@ class ReasonCollections:
                 return revision, []
             now = now_ms()
             for item in created:
-                sql(
-                    "INSERT INTO status_reasons (account_id, id, text, text_key, state, enabled, "
-                    "deleted, display_order, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (account_id, *_values(item), now, now),
-                )
+                _insert(sql, account_id, item, now)
             revision += 1
             sql(
                 "UPDATE reason_collections SET revision = ?, last_id = ? WHERE account_id = ?",
                 (revision, last_id, account_id),
             )
         return revision, created
+
+    def ensure_texts(self, account_id: str, texts: Sequence[str]) -> dict[str, int]:
+        """The id of the reason (not deleted) of each text, ignoring case and blanks;
+        the ones missing are created, Away and enabled (a connector names reasons by
+        text). Texts are cut to MAX_TEXT_CHARS."""
+        wanted = {text: text.strip()[:MAX_TEXT_CHARS] for text in texts}
+        with self._adapter.transaction() as sql:
+            revision, last_id = self._lock(sql, account_id)
+            held = {
+                key: int(reason_id)
+                for reason_id, key in sql(
+                    "SELECT id, text_key FROM status_reasons WHERE account_id = ? AND deleted = ?",
+                    (account_id, False),
+                )
+            }
+            before = len(held)
+            now = now_ms()
+            for text in wanted.values():
+                if text_key(text) in held:
+                    continue
+                last_id += 1
+                item = StatusReason(last_id, text, "Away", True, False, None)
+                _insert(sql, account_id, item, now)
+                held[text_key(text)] = last_id
+            if len(held) > before:  # something was created: a new revision
+                sql(
+                    "UPDATE reason_collections SET revision = ?, last_id = ? WHERE account_id = ?",
+                    (revision + 1, last_id, account_id),
+                )
+        return {text: held[text_key(cut)] for text, cut in wanted.items()}
 
     def update(
         self, account_id: str, reason_id: int, fields: ReasonFields, if_match: int
@@ -186,6 +212,14 @@ class ReasonCollections:
             (revision + 1, account_id),
         )
         return revision + 1
+
+
+def _insert(sql: Sql, account_id: str, item: StatusReason, now: int) -> None:
+    sql(
+        "INSERT INTO status_reasons (account_id, id, text, text_key, state, enabled, "
+        "deleted, display_order, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (account_id, *_values(item), now, now),
+    )
 
 
 def _values(item: StatusReason) -> tuple[Any, ...]:

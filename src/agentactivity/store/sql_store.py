@@ -4,7 +4,8 @@ It composes one object per concept, each the statements of its tables written on
 the event log and accounts (event_log.py), API keys (credentials.py), dashboard links
 (dashboard_tokens.py), status reasons (reasons.py, reached as `store.reasons`) and the
 directory of users and agent groups (directory.py, `store.directory`), the status-change
-records (status_changes.py, `store.status_changes`; written with the events), and
+records (status_changes.py, `store.status_changes`; written with the events), the
+connectors' settings and identity map (connectors.py, `store.connectors`), and
 applies the schema migrations (migrations.py) at open. A backend's module (sqlite.py,
 postgres.py) opens its adapter and hands it here.
 """
@@ -20,6 +21,7 @@ from agentactivity.events import Event
 from agentactivity.store import migrations
 from agentactivity.store.adapter import Adapter
 from agentactivity.store.base import AppendResult
+from agentactivity.store.connectors import Connectors
 from agentactivity.store.credentials import CredentialTable
 from agentactivity.store.dashboard_tokens import DashboardTokens
 from agentactivity.store.directory import Directory
@@ -41,6 +43,7 @@ class SqlStore:
         self.reasons = ReasonCollections(adapter)
         self.directory = Directory(adapter)
         self.status_changes = StatusChanges(adapter)
+        self.connectors = Connectors(adapter)
         try:
             if auto_migrate:
                 migrations.migrate(self)

@@ -143,7 +143,7 @@ class Users:
                 dataclasses.replace(user, assignment_date=rfc3339(now), deleted=False)
                 for user in wanted
             ]
-            _insert(sql, account_id, created, now)
+            insert_users(sql, account_id, created, now)
             DIRECTORY_COLLECTIONS.set(sql, account_id, users_revision=revision + 1)
         return revision + 1, created
 
@@ -321,7 +321,9 @@ def _fields(user: User) -> tuple[Any, ...]:
     )
 
 
-def _insert(sql: Sql, account_id: str, users: list[User], now: int) -> None:
+def insert_users(sql: Sql, account_id: str, users: list[User], now: int) -> None:
+    """Inside a transaction that locked the directory row: write new users and their
+    external ids (checked before)."""
     rows = [(account_id, user.id, *_fields(user), now, now) for user in users]
     sql.insert_many("users", _INSERT_COLUMNS, rows)
     _insert_external_ids(sql, account_id, users)

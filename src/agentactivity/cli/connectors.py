@@ -1,0 +1,19 @@
+"""`agentactivity connectors ...`: setting up, per account, the connectors that take
+events from where platforms already publish them (SPEC section 10; docs/connectors.md).
+Each platform's command lives in its own module and registers itself on
+`connectors_app` here."""
+
+from __future__ import annotations
+
+import typer
+
+connectors_app = typer.Typer(
+    help="Connect a platform: take agent events from Twilio TaskRouter's callbacks or "
+    "Amazon Connect's agent event stream (through Kinesis Data Firehose) without writing "
+    "code. The message-broker connector is `agentactivity consume`. See docs/connectors.md.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(connectors_app, name="connectors")
