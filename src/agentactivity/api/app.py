@@ -37,6 +37,7 @@ from agentactivity.api.paths import (
     STATE_PATH,
     STATUS_CHANGES_PATH,
     STREAM_PATH,
+    TWILIO_PATH,
     USER_PATH,
     USERS_PATH,
 )
@@ -47,6 +48,7 @@ from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.state_metrics import LiveStateCollector
 from agentactivity.api.status_changes import StatusChangeHandlers
 from agentactivity.api.stream import StreamHandler, StreamHub
+from agentactivity.api.twilio import TwilioHandler
 from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
 from agentactivity.service.connectors import ConnectorIngest
@@ -153,6 +155,8 @@ def create_app(
     # from the queries (a flood of callbacks spends none of the query budget).
     connectors = ConnectorIngest(service)
     connector_limiter = RateLimiter.for_connectors(service.settings)
+    twilio = TwilioHandler(service, connectors, connector_limiter)
+    routes += [Route(TWILIO_PATH, twilio.callback, methods=["POST"])]
     routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings
     app = Starlette(

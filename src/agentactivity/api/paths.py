@@ -29,6 +29,8 @@ USERS_PATH = "/api/account/{accountId}/configuration/le-users/users"
 USER_PATH = USERS_PATH + "/{userId}"
 AGENT_GROUPS_PATH = "/api/account/{accountId}/configuration/le-users/agentGroups"
 AGENT_GROUP_PATH = AGENT_GROUPS_PATH + "/{agentGroupId}"
+# Connectors (SPEC section 10): platforms' own webhooks, verified their own way.
+TWILIO_PATH = "/api/account/{accountId}/connectors/twilio"
 # Without authentication: the OpenAPI document and the operational endpoints.
 OPENAPI_PATH = "/openapi.json"
 HEALTHZ_PATH = "/healthz"

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import typer
 
+from agentactivity.cli.twilio import twilio
+
 connectors_app = typer.Typer(
     help="Connect a platform: take agent events from Twilio TaskRouter's callbacks or "
     "Amazon Connect's agent event stream (through Kinesis Data Firehose) without writing "
     "code. The message-broker connector is `agentactivity consume`. See docs/connectors.md.",
     no_args_is_help=True,
 )
+connectors_app.command("twilio")(twilio)
 
 
 def register(app: typer.Typer) -> None:
