@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from agentactivity.clock import DAY_MS, MINUTE_MS
 from agentactivity.query import StateNames
@@ -41,6 +42,10 @@ class Settings:
     state_names: StateNames = field(default_factory=StateNames)
     # What domain discovery answers as baseURI; None means the request's own host.
     public_base_uri: str | None = None
+    # The service's public base URL as callers reach it (e.g. https://agents.example.com
+    # behind a TLS-terminating proxy): webhook signatures are checked over this base plus
+    # the request's path and query; None means the URL the request arrived with.
+    public_url: str | None = None
     # Redis shared by several servers (OAuth nonces, query rate); None: this process only.
     redis_url: str | None = None
     # Processes serving the same address (`serve --workers N`), each with its own engine.
@@ -105,6 +110,13 @@ class Settings:
                 "the Redis URL must start with redis://, rediss:// or unix:// "
                 "(e.g. redis://127.0.0.1:6379/0)"
             )
+        if self.public_url is not None:
+            base = urlsplit(self.public_url)
+            if base.scheme not in ("http", "https") or not base.netloc or base.query:
+                raise SettingsError(
+                    f"the public URL {self.public_url!r} (--public-url, AGENTACTIVITY_PUBLIC_URL) "
+                    "must be http(s)://host[:port][/prefix], e.g. https://agents.example.com"
+                )
         return self
 
     @classmethod
@@ -130,6 +142,7 @@ class Settings:
             "connector_max_concurrent": ("AGENTACTIVITY_CONNECTOR_MAX_CONCURRENT", int),
             "connector_rate_per_second": ("AGENTACTIVITY_CONNECTOR_RATE_PER_SECOND", int),
             "public_base_uri": ("AGENTACTIVITY_PUBLIC_BASE_URI", str),
+            "public_url": ("AGENTACTIVITY_PUBLIC_URL", str),
             "redis_url": ("AGENTACTIVITY_REDIS", str),
             "workers": ("AGENTACTIVITY_WORKERS", int),
             "max_streams_per_account": ("AGENTACTIVITY_MAX_STREAMS_PER_ACCOUNT", int),

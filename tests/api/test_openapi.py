@@ -33,6 +33,7 @@ from agentactivity.api.paths import (
     STATE_PATH,
     STATUS_CHANGES_PATH,
     STREAM_PATH,
+    TWILIO_PATH,
     USER_PATH,
     USERS_PATH,
 )
@@ -245,6 +246,7 @@ def test_optional_paths_are_documented_only_when_served() -> None:
     assert set(paths) == {
         *(EVENTS_PATH, ACTIVITY_PATH, STATE_PATH, STREAM_PATH, DISCOVERY_PATH, REPORT_PATH),
         STATUS_CHANGES_PATH,
+        TWILIO_PATH,
         *(REASONS_PATH, REASON_PATH),
         *(USERS_PATH, USER_PATH, AGENT_GROUPS_PATH, AGENT_GROUP_PATH),
         AMAZON_CONNECT_PATH,

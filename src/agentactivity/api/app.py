@@ -39,6 +39,7 @@ from agentactivity.api.paths import (
     STATE_PATH,
     STATUS_CHANGES_PATH,
     STREAM_PATH,
+    TWILIO_PATH,
     USER_PATH,
     USERS_PATH,
 )
@@ -49,6 +50,7 @@ from agentactivity.api.request_limits import RequestLimits
 from agentactivity.api.state_metrics import LiveStateCollector
 from agentactivity.api.status_changes import StatusChangeHandlers
 from agentactivity.api.stream import StreamHandler, StreamHub
+from agentactivity.api.twilio import TwilioHandler
 from agentactivity.dashboard.page import dashboard_routes
 from agentactivity.service import ActivityService
 from agentactivity.service.connectors import ConnectorIngest
@@ -157,6 +159,8 @@ def create_app(
     connector_limiter = RateLimiter.for_connectors(service.settings)
     amazon_connect = AmazonConnectHandler(service, connectors, connector_limiter)
     routes.append(Route(AMAZON_CONNECT_PATH, amazon_connect.deliver, methods=["POST"]))
+    twilio = TwilioHandler(service, connectors, connector_limiter)
+    routes += [Route(TWILIO_PATH, twilio.callback, methods=["POST"])]
     routes += dashboard_routes()  # the browser page and its files (no data, no auth)
     settings = service.settings
     app = Starlette(

@@ -29,7 +29,9 @@ USERS_PATH = "/api/account/{accountId}/configuration/le-users/users"
 USER_PATH = USERS_PATH + "/{userId}"
 AGENT_GROUPS_PATH = "/api/account/{accountId}/configuration/le-users/agentGroups"
 AGENT_GROUP_PATH = AGENT_GROUPS_PATH + "/{agentGroupId}"
-# Connectors (SPEC section 10): Amazon Connect's agent events through Firehose.
+# Connectors (SPEC section 10): the platforms' own webhooks, each verified its own way:
+# Twilio's callbacks, and Amazon Connect's agent events through Firehose.
+TWILIO_PATH = "/api/account/{accountId}/connectors/twilio"
 AMAZON_CONNECT_PATH = "/api/account/{accountId}/connectors/amazon-connect"
 # Without authentication: the OpenAPI document and the operational endpoints.
 OPENAPI_PATH = "/openapi.json"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from agentactivity.cli.amazon_connect import register as register_amazon_connect
+from agentactivity.cli.twilio import register as register_twilio
 
 connectors_app = typer.Typer(
     help="Connect a platform: take agent events from Twilio TaskRouter's callbacks or "
@@ -16,6 +17,7 @@ connectors_app = typer.Typer(
     no_args_is_help=True,
 )
 register_amazon_connect(connectors_app)
+register_twilio(connectors_app)
 
 
 def register(app: typer.Typer) -> None:

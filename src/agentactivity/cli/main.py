@@ -103,6 +103,17 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The base URL callers use to reach this service when it runs behind a "
+            "TLS-terminating proxy, e.g. https://agents.example.com: webhook signatures "
+            "(Twilio's X-Twilio-Signature) are checked over this base plus the request's "
+            "path and query. Default: $AGENTACTIVITY_PUBLIC_URL, else the URL as received.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service.
 
@@ -113,7 +124,7 @@ def serve(
     create` (it can run while the service is up).
     """
     setup_logging(log_level.value)
-    settings = load_settings(db, redis_url=redis, workers=workers)
+    settings = load_settings(db, redis_url=redis, workers=workers, public_url=public_url)
     if settings.redis_url:
         _check_redis(settings.redis_url)
     if settings.workers > 1:

@@ -32,6 +32,7 @@ from agentactivity.api.openapi.status_changes import (
     status_changes_path_item,
 )
 from agentactivity.api.openapi.stream import stream_path_item
+from agentactivity.api.openapi.twilio import twilio_path_item
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
     AMAZON_CONNECT_PATH,
@@ -45,6 +46,7 @@ from agentactivity.api.paths import (
     STATE_PATH,
     STATUS_CHANGES_PATH,
     STREAM_PATH,
+    TWILIO_PATH,
 )
 from agentactivity.settings import Settings
 
@@ -161,6 +163,7 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
         DISCOVERY_PATH: discovery_path_item(),
         REPORT_PATH: report_path_item(settings),
         STATUS_CHANGES_PATH: status_changes_path_item(settings),
+        TWILIO_PATH: twilio_path_item(settings),
         **reason_paths(settings),
         **directory_paths(settings),
         AMAZON_CONNECT_PATH: amazon_connect_path_item(),
