@@ -43,8 +43,8 @@ def amazon_connect(
     Example (the new key becomes the only one): agentactivity connectors amazon-connect
     --account 12345678 --replace
 
-    The URL's host is $AGENTACTIVITY_PUBLIC_BASE_URI when set (Firehose calls only
-    https on port 443: put the service behind a TLS proxy).
+    The URL starts with $AGENTACTIVITY_PUBLIC_URL (else $AGENTACTIVITY_PUBLIC_BASE_URI)
+    when set (Firehose calls only https on port 443: put the service behind a TLS proxy).
     """
     from agentactivity.cli.common import load_settings, open_db
     from agentactivity.store import StoreError
@@ -63,7 +63,9 @@ def amazon_connect(
     finally:
         store.close()
     print(json.dumps({"accountId": account, "accessKey": key}))
-    base = settings.public_base_uri or "https://YOUR-HOST"
+    # The service's public URL (AGENTACTIVITY_PUBLIC_URL, as Twilio's set-up uses), else
+    # the host discovery answers.
+    base = settings.public_url or settings.public_base_uri or "https://YOUR-HOST"
     if "://" not in base:
         base = f"https://{base}"
     valid = len(updated[KEYS_FIELD])
