@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from agentactivity.api.app import create_app
-from agentactivity.api.partition import account_in_path
+from agentactivity.api.partition import path_account
 from agentactivity.partitions import Partition
 from agentactivity.service import ActivityService
 from tests.api.conftest import BASE_URL
@@ -28,15 +28,15 @@ def first_of_two(
 
 
 def test_every_account_path_names_its_account() -> None:
-    assert account_in_path("/api/account/124/events") == "124"
-    assert account_in_path("/operations/api/account/124/agentactivity") == "124"
-    assert account_in_path("/api/v2/account/124/status-changes") == "124"
-    assert account_in_path("/api/account/124/configuration/le-users/users/7") == "124"
-    assert account_in_path("/api/account/124") == "124"
+    assert path_account("/api/account/124/events") == "124"
+    assert path_account("/operations/api/account/124/agentactivity") == "124"
+    assert path_account("/api/v2/account/124/status-changes") == "124"
+    assert path_account("/api/account/124/configuration/le-users/users/7") == "124"
+    assert path_account("/api/account/124") == "124"
     for path in ("/healthz", "/dashboard", "/api/accounts/124", "/openapi.json"):
-        assert account_in_path(path) is None
+        assert path_account(path) is None
     # Domain discovery carries no data: every partition answers it.
-    assert account_in_path("/api/account/124/service/leDataReporting/baseURI.json") is None
+    assert path_account("/api/account/124/service/leDataReporting/baseURI.json") is None
 
 
 @pytest.mark.parametrize(

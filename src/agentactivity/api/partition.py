@@ -26,7 +26,7 @@ ACCOUNT_IN_PATH = re.compile(r"(?:/operations)?/api(?:/v2)?/account/([^/]+)(?:/.
 DISCOVERY = re.compile(r"/api/account/[^/]+/service/[^/]+/baseURI\.json")
 
 
-def account_in_path(path: str) -> str | None:
+def path_account(path: str) -> str | None:
     """The account a request path names, or None for paths of no account."""
     match = ACCOUNT_IN_PATH.fullmatch(path)
     if match is None or DISCOVERY.fullmatch(path):
@@ -41,7 +41,7 @@ class PartitionGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.partition.everything:
-            account = account_in_path(scope["path"])
+            account = path_account(scope["path"])
             if account is not None and not self.partition.holds(account):
                 owner = self.partition.owner(account)
                 await refuse(
