@@ -237,6 +237,29 @@ def test_the_dashboard_and_operations_answer_through_haproxy(world: Fleet) -> No
         assert requests.get(world.balancer_url + path, timeout=TIMEOUT).status_code == 200
 
 
+def test_haproxy_passes_request_heads_as_large_as_the_servers_accept(world: Fleet) -> None:
+    # The server's limit is 64 KiB of URL: HAProxy's buffer (tune.bufsize) must carry a
+    # longer one to it, so that the client reads the server's 414 saying what to do.
+    account = ACCOUNTS[0]
+    ids = ",".join(str(1_000_000 + n) for n in range(9_000))  # about 72 KB
+    answer = requests.get(
+        activity_url(world.balancer_url, account),
+        params={"v": 1, "timeframe": 60, "agentIds": ids},
+        auth=oauth(world.keys[account]),
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 414, answer.text
+    assert "Send long agentIds lists with POST" in answer.json()["message"]
+    shorter = ",".join(str(1_000_000 + n) for n in range(6_000))  # about 48 KB: answered
+    answer = requests.get(
+        activity_url(world.balancer_url, account),
+        params={"v": 1, "timeframe": 60, "agentIds": shorter, "to": END},
+        auth=oauth(world.keys[account]),
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 200, answer.text
+
+
 def test_a_request_sent_to_the_wrong_partition_is_misdirected(world: Fleet) -> None:
     for partition in (0, 1):
         server = world.partitions[partition]
