@@ -103,3 +103,13 @@ def test_one_partition_is_every_account(
         answer = client.get(f"/operations/api/account/{OTHERS}/agentactivity?v=1&agentIds=all")
         assert answer.status_code == 401, answer.text
         assert 'agentactivity_partition{count="1",index="0"} 1.0' in client.get("/metrics").text
+
+
+def test_the_openapi_document_says_421_on_account_paths(first_of_two: TestClient) -> None:
+    paths = first_of_two.get("/openapi.json").json()["paths"]
+    activity = paths["/operations/api/account/{accountId}/agentactivity"]
+    assert "421" in activity["get"]["responses"] and "421" in activity["post"]["responses"]
+    assert "421" in paths["/api/v2/account/{accountId}/status-changes"]["get"]["responses"]
+    discovery = "/api/account/{accountId}/service/{serviceName}/baseURI.json"
+    assert "421" not in paths[discovery]["get"]["responses"]
+    assert "421" not in paths["/healthz"]["get"]["responses"]
