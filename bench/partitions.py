@@ -44,6 +44,7 @@ from bench.servers import fresh_schema
 from tests.e2e.haproxy import fleet_config
 
 BATCH = 10_000
+EMPTY_OF = 16  # the partition count of the server that holds no account
 
 
 def accounts_of_both_partitions() -> list[str]:
@@ -156,11 +157,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         db = db or f"sqlite:///{workdir}/bench.db"
         filled = fill(db, accounts, args.agents, args.hours, end)
         keys = filled["keys"]
+        # A partition holding neither account: the process's own memory, without data.
+        held = {zlib.crc32(a.encode()) % EMPTY_OF for a in accounts}
+        empty = min(set(range(EMPTY_OF)) - held)
         servers = []
         for name, options in (
             ("whole", ()),
             ("partition0", ("--partition", "0/2")),
             ("partition1", ("--partition", "1/2")),
+            ("empty", ("--partition", f"{empty}/{EMPTY_OF}")),
         ):  # one after the other: each load has the machine to itself
             servers.append(serve(stack, db, workdir, name, *options))
             servers[-1].wait_ready()
@@ -200,6 +205,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 server.name: {"ready_s": server.ready_s, "rss_bytes": server.rss()}
                 for server in servers
             },
+            "empty_partition": f"{empty}/{EMPTY_OF}",
             "q1_median_ms": {
                 name: statistics.median(values) * 1000 for name, values in times.items()
             },

@@ -160,12 +160,22 @@ def partitions_table(results: dict[str, Any]) -> Rows:
     rows = []
     run = results.get("partitions")
     if run:
-        holds = {"whole": "both accounts", "partition0": "account 1", "partition1": "account 2"}
-        for name, server in run["servers"].items():
+        holds = {
+            "whole": "serve: both accounts",
+            "partition0": "serve --partition 0/2: account 1",
+            "partition1": "serve --partition 1/2: account 2",
+            "empty": f"serve --partition {run.get('empty_partition', '?')}: no account",
+        }
+        servers = run["servers"]
+        base = servers.get("empty", {}).get("rss_bytes")
+        for name, server in servers.items():
+            above = ""
+            if base is not None and name != "empty":
+                above = f" ({_size(server['rss_bytes'] - base)} above no account)"
             rows.append(
                 [
-                    f"{name} ({holds.get(name, '?')}): start to /readyz 200, resident memory",
-                    f"{server['ready_s']:.1f} s, {_size(server['rss_bytes'])}",
+                    f"{holds.get(name, name)}: start to /readyz 200, resident memory",
+                    f"{server['ready_s']:.1f} s, {_size(server['rss_bytes'])}{above}",
                 ]
             )
         for target, ms in run["q1_median_ms"].items():
