@@ -156,6 +156,39 @@ def other_table(results: dict[str, Any]) -> Rows:
     return "History, group totals and memory", ["measure", "result"], rows
 
 
+def partitions_table(results: dict[str, Any]) -> Rows:
+    rows = []
+    run = results.get("partitions")
+    if run:
+        holds = {
+            "whole": "serve: both accounts",
+            "partition0": "serve --partition 0/2: account 1",
+            "partition1": "serve --partition 1/2: account 2",
+            "empty": f"serve --partition {run.get('empty_partition', '?')}: no account",
+        }
+        servers = run["servers"]
+        base = servers.get("empty", {}).get("rss_bytes")
+        for name, server in servers.items():
+            above = ""
+            if base is not None and name != "empty":
+                above = f" ({_size(server['rss_bytes'] - base)} above no account)"
+            rows.append(
+                [
+                    f"{holds.get(name, name)}: start to /readyz 200, resident memory",
+                    f"{server['ready_s']:.1f} s, {_size(server['rss_bytes'])}{above}",
+                ]
+            )
+        for target, ms in run["q1_median_ms"].items():
+            rows.append([f"Q1 of account 1, {target} (median of {run['q1_runs']})", f"{ms:.1f} ms"])
+    title = "Partitions"
+    if run:
+        title += (
+            f": 2 accounts x {run['agents_per_account']:,} agents x {run['hours']:g} h "
+            f"({run['events']:,} events), {run['db']}"
+        )
+    return title, ["measure", "result"], rows
+
+
 def throughput_table(results: dict[str, Any]) -> Rows:
     headers = [
         "workers",
@@ -360,6 +393,7 @@ def all_tables(results: dict[str, Any]) -> list[Rows]:
         query_table(results),
         ingest_table(results),
         other_table(results),
+        partitions_table(results),
         throughput_table(results),
         targets_table(results),
         *detail_tables(results),

@@ -15,7 +15,8 @@ For each agent count (default 1,000 and 10,000, simulated over 24 h):
 
 Then, once: query time against 10x the history (Q1, same agents, 240 h instead of 24 h),
 Q1 with `groupTotals=true` over a 20-group directory against Q1 (bench/groups.py),
-resident bytes per retained event (fresh process), and profiles of the slow paths.
+resident bytes per retained event (fresh process), partitions (bench/partitions.py:
+each server's memory and start, Q1 through HAProxy), and profiles of the slow paths.
 Prints Rich tables, writes bench/results/latest.json and bench/results/latest.md.
 """
 
@@ -58,6 +59,7 @@ from bench import (
     groups,
     history_window,
     httpbench,
+    partitions,
     profiling,
     sql_baseline,
     throughput,
@@ -466,6 +468,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "ingest, Q1 30 days back; PostgreSQL too if AGENTACTIVITY_BENCH_POSTGRES is set)",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
+    parser.add_argument(
+        "--no-partitions",
+        action="store_true",
+        help="skip the partitions run (whole server vs serve --partition 0/2 and 1/2, HAProxy)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
         "--throughput-workers",
@@ -508,6 +515,12 @@ def run_all(
         results["two_windows"] = history_window.run_all(end, os.environ.get(PG_VARIABLE))
     if not args.no_memory:
         results["memory"] = bench.memory(reference, end)
+    if not args.no_partitions:
+        bench.step(f"partitions: 2 accounts x {reference:,} agents, 3 servers, HAProxy", None)
+        options = argparse.Namespace(
+            agents=reference, hours=args.hours, db=os.environ.get(PG_VARIABLE), repeat=20
+        )
+        results["partitions"] = partitions.run(options)
     if args.throughput_workers:
         bench.step(f"Q1 throughput, {reference:,} agents, workers {args.throughput_workers}", None)
         ds = simulate(reference, args.hours, end)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from agentactivity.clock import DAY_MS, MINUTE_MS
+from agentactivity.partitions import Partition, PartitionError
 from agentactivity.query import StateNames
 
 DEFAULT_DB = "sqlite:///./agentactivity.db"
@@ -50,6 +51,9 @@ class Settings:
     redis_url: str | None = None
     # Processes serving the same address (`serve --workers N`), each with its own engine.
     workers: int = 1
+    # The accounts this server loads and answers (`serve --partition I/N`): those with
+    # crc32(account id) mod N = I; the default 0/1 is every account.
+    partition: Partition = field(default_factory=Partition)
     # The live stream of agent state: open streams per account (more: 429), seconds of
     # silence before a keep-alive comment, seconds between polls of the store for events
     # other processes stored, and changes kept per account for clients that resume.
@@ -158,6 +162,11 @@ class Settings:
                     raise SettingsError(
                         f"{var}={env[var]!r} is not a valid {convert.__name__}"
                     ) from exc
+        if env.get("AGENTACTIVITY_PARTITION"):
+            try:
+                values["partition"] = Partition.parse(env["AGENTACTIVITY_PARTITION"])
+            except PartitionError as exc:
+                raise SettingsError(f"AGENTACTIVITY_PARTITION: {exc}") from exc
         names = StateNames(
             online=env.get("AGENTACTIVITY_NAME_ONLINE", "Online"),
             back_soon=env.get("AGENTACTIVITY_NAME_BACK_SOON", "Back in 5"),

@@ -22,6 +22,7 @@ from agentactivity.api.health import OperationsHandlers
 from agentactivity.api.nonces import RedisNonceStore
 from agentactivity.api.observability import Metrics, instrument
 from agentactivity.api.openapi import openapi_endpoint
+from agentactivity.api.partition import PartitionGuard
 from agentactivity.api.paths import (
     ACTIVITY_PATH,
     AGENT_GROUP_PATH,
@@ -170,7 +171,9 @@ def create_app(
                 RequestLimits,
                 max_url_bytes=settings.max_url_bytes,
                 max_header_bytes=settings.max_header_bytes,
-            )
+            ),
+            # Other partitions' accounts: 421 before authentication and the body.
+            Middleware(PartitionGuard, partition=settings.partition),
         ],
         exception_handlers={
             ApiError: _api_error,

@@ -44,7 +44,8 @@ QUIET_ROUTES = frozenset({HEALTHZ_PATH, READYZ_PATH, METRICS_PATH})
 
 
 class ServiceCollector(Collector):
-    """Figures read from the service at scrape time: ingest counters and engine lag."""
+    """Figures read from the service at scrape time: ingest counters, the partition, what
+    the engine holds and its lag."""
 
     def __init__(self, service: ActivityService) -> None:
         self.service = service
@@ -61,6 +62,30 @@ class ServiceCollector(Collector):
             "Events received by this process that were already stored (by eventId).",
             value=duplicates,
         )
+        partition = self.service.settings.partition
+        info = GaugeMetricFamily(
+            "agentactivity_partition",
+            "The accounts this server answers (serve --partition I/N; 0/1 is every "
+            "account): always 1, the partition in the labels.",
+            labels=["index", "count"],
+        )
+        info.add_metric([str(partition.index), str(partition.count)], 1)
+        yield info
+        holdings = self.service.engine.holdings()
+        accounts = GaugeMetricFamily(
+            "agentactivity_engine_accounts",
+            "Accounts whose timelines this process holds in memory.",
+            value=len(holdings),
+        )
+        yield accounts
+        agents = GaugeMetricFamily(
+            "agentactivity_engine_agents",
+            "Agents whose timelines this process holds in memory, by account.",
+            labels=["account"],
+        )
+        for account_id, count in sorted(holdings.items()):
+            agents.add_metric([account_id], count)
+        yield agents
         try:
             lag = self.service.lag()
         except Exception as exc:  # the store is unreachable: leave the gauge out

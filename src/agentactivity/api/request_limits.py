@@ -24,7 +24,7 @@ class RequestLimits:
             path = scope.get("raw_path") or scope["path"].encode()
             url_bytes = len(path) + len(scope.get("query_string", b""))
             if url_bytes > self.max_url_bytes:
-                await _refuse(
+                await refuse(
                     send,
                     414,
                     f"the URL is {url_bytes} bytes; the limit is {self.max_url_bytes}. "
@@ -33,7 +33,7 @@ class RequestLimits:
                 return
             header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
             if header_bytes > self.max_header_bytes:
-                await _refuse(
+                await refuse(
                     send,
                     431,
                     f"the request headers are {header_bytes} bytes; "
@@ -43,7 +43,8 @@ class RequestLimits:
         await self.app(scope, receive, send)
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
+async def refuse(send: Send, status: int, message: str) -> None:
+    """Answer in the API's JSON error shape without reading anything more of the request."""
     body = orjson.dumps(error_body(status, message))
     await send(
         {

@@ -35,6 +35,7 @@ from agentactivity.credentials import DEFAULT_SCOPES, SCOPES, new_credentials
 from agentactivity.directory import AgentGroup, DirectorySnapshot
 from agentactivity.directory_items import is_group_id
 from agentactivity.logs import setup_logging
+from agentactivity.partitions import Partition, PartitionError
 from agentactivity.serve import Listen, run_service
 from agentactivity.store import StoreError
 
@@ -70,6 +71,16 @@ def _check_redis(url: str) -> None:
         raise fail(f"{exc} (--redis / AGENTACTIVITY_REDIS)") from exc
     finally:
         nonces.close()
+
+
+def _partition(text: str | None) -> Partition | None:
+    """`--partition I/N`, or exit with one line saying what is wrong (2: a usage error)."""
+    if text is None:
+        return None
+    try:
+        return Partition.parse(text)
+    except PartitionError as exc:
+        raise fail(f"--partition: {exc}", 2) from exc
 
 
 @app.command()
@@ -114,6 +125,19 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            "--partition",
+            metavar="I/N",
+            help="Load and answer only the accounts of partition I of N (I from 0): those "
+            "with crc32(account id) mod N = I; other accounts' paths answer 421. Run one "
+            "server (or group of servers) per partition on the same database, behind the "
+            "load balancer of docs/haproxy.cfg. Default: $AGENTACTIVITY_PARTITION, else "
+            "every account.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service.
 
@@ -122,9 +146,19 @@ def serve(
     The engine is rebuilt from the database at start; then every acknowledged event is
     durable and visible to the next query. Create credentials with `agentactivity keys
     create` (it can run while the service is up).
+
+    Accounts past one machine's memory: one server per partition on a shared
+    PostgreSQL, e.g. `--partition 0/2` and `--partition 1/2` behind docs/haproxy.cfg
+    (docs/scaling.md, Partitions).
     """
     setup_logging(log_level.value)
-    settings = load_settings(db, redis_url=redis, workers=workers, public_url=public_url)
+    settings = load_settings(
+        db,
+        redis_url=redis,
+        workers=workers,
+        public_url=public_url,
+        partition=_partition(partition),
+    )
     if settings.redis_url:
         _check_redis(settings.redis_url)
     if settings.workers > 1:

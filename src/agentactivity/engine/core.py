@@ -80,6 +80,12 @@ class Engine:
             account = self._accounts.get(account_id)
             return account.last_seq if account else 0
 
+    def holdings(self) -> dict[str, int]:
+        """{account: agents with a timeline} of every account in memory (the metrics show
+        what a partition holds)."""
+        with self._lock:
+            return {a: len(account.timelines) for a, account in self._accounts.items()}
+
     def account(self, account_id: str) -> AccountTimelines | None:
         """The account's timelines (for checks and measurements: the caller reads them
         while nothing else changes the engine)."""

@@ -56,7 +56,8 @@ def run_service(
     stops: list[threading.Event] = []
     threads: list[threading.Thread] = []
     try:
-        log.info("%sloading events from %s", name, settings.db_url)
+        held = "" if settings.partition.everything else f" of partition {settings.partition}"
+        log.info("%sloading the events%s from %s", name, held, settings.db_url)
         loaded = service.load()
         stops.append(service.start_pruning(settings.prune_interval_seconds, store=prune_store))
         for task in tasks:
@@ -72,9 +73,10 @@ def run_service(
         if before_serving is not None:
             before_serving(app, server)
         log.info(
-            "%sloaded %d events from %s; serving on http://%s:%d",
+            "%sloaded %d events%s from %s; serving on http://%s:%d",
             name,
             loaded,
+            held,
             settings.db_url,
             listen.host,
             listen.port,

@@ -66,7 +66,7 @@ class ActivityService:
     def load(self) -> int:
         """Rebuild the engine from the store (the live window and each agent's situation
         at its start); returns the number of events read."""
-        loaded = sum(self._load_account(account_id) for account_id in self.store.account_ids())
+        loaded = sum(self._load_account(account_id) for account_id in self.account_ids())
         # The engine's objects live as long as the process: keep the cyclic garbage
         # collector from walking them again and again (a full pass over a large engine
         # costs more than a query).
@@ -77,6 +77,15 @@ class ActivityService:
         # cheap, they just run less often.
         gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
         return loaded
+
+    def account_ids(self) -> list[str]:
+        """The stored accounts this server holds (all, unless `serve --partition`)."""
+        return self.settings.partition.only_held(self.store.account_ids())
+
+    def _last_seqs(self) -> dict[str, int]:
+        """{account: last stored sequence} of the accounts this server holds."""
+        partition = self.settings.partition
+        return {a: seq for a, seq in self.store.last_seqs().items() if partition.holds(a)}
 
     def _load_account(self, account_id: str) -> int:
         """Read the account's live window agent by agent (a bounded piece of memory at a
@@ -153,7 +162,7 @@ class ActivityService:
         another one prunes (the workers of `serve --workers N`)."""
         now = self.clock()
         deleted = 0
-        for account_id in self.store.account_ids():
+        for account_id in self.account_ids():
             if store:
                 deleted += self.store.prune(account_id, now - self.settings.history_ms)
             self.engine.prune(account_id, now - self.settings.retention_ms)
@@ -213,7 +222,7 @@ class ActivityService:
         """Catch up every account the store is ahead on; returns the events applied."""
         return sum(
             self.catch_up(account_id)
-            for account_id, last_seq in self.store.last_seqs().items()
+            for account_id, last_seq in self._last_seqs().items()
             if last_seq > self.engine.last_seq(account_id)
         )
 
@@ -223,7 +232,7 @@ class ActivityService:
         Raises whatever the store raises when it cannot answer."""
         return sum(
             max(0, last_seq - self.engine.last_seq(account_id))
-            for account_id, last_seq in self.store.last_seqs().items()
+            for account_id, last_seq in self._last_seqs().items()
         )
 
     def agent_activity_json(
@@ -323,7 +332,7 @@ class ActivityService:
         (no catch-up: for the metrics, read at every scrape)."""
         return {
             account_id: self._state_body(account_id, None, as_of)["agents"]
-            for account_id in self.store.account_ids()
+            for account_id in self.account_ids()
         }
 
     def _state_body(

@@ -189,6 +189,17 @@ def build_openapi(settings: Settings, paths: Iterable[str] | None = None) -> JSO
             operation["responses"]["431"] = json_error(
                 431, f"The request headers are over {settings.max_header_bytes} bytes."
             )
+    partition = settings.partition
+    if not partition.everything:
+        # Refused before any route too (PartitionGuard): other partitions' accounts.
+        for path, item in path_items.items():
+            if "/account/{accountId}" in path and path != DISCOVERY_PATH:
+                for operation in item.values():
+                    operation["responses"]["421"] = json_error(
+                        421,
+                        f"The account belongs to another partition than this server's "
+                        f"({partition}); send the request through the load balancer.",
+                    )
     return {
         "openapi": "3.1.0",
         "info": {
