@@ -1,0 +1,123 @@
+"""`agentactivity import` and `export` measured as an operator runs them: real processes
+on a simulated file, into a fresh SQLite file.
+
+    python -m bench.transfer --agents 10000 --hours 167
+
+The file is written hour by hour (the simulator's events of one hour at a time, so the
+benchmark itself stays small); each command runs in a process of its own, whose peak
+resident memory is its own high-water mark (`ru_maxrss` of os.wait4). Reported: events,
+file bytes, wall and CPU seconds, events/s and peak RSS of the import (both passes) and
+of the export, and whether the export gives the file back byte for byte. Prints one
+JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from agentactivity.clock import DAY_MS, HOUR_MS
+from agentactivity.simulate import Simulator, write_ndjson
+from bench.data import FIRST_AGENT, SEED
+
+ACCOUNT = "bench"
+
+
+def simulated_file(path: Path, agents: int, hours: int, end: int) -> int:
+    start = end - hours * HOUR_MS
+    simulator = Simulator(agents=agents, seed=SEED, start_ms=start, first_agent_id=FIRST_AGENT)
+    count = 0
+    with path.open("w") as stream:
+        for hour in range(1, hours + 1):
+            count += write_ndjson(simulator.events_until(start + hour * HOUR_MS), stream)
+    return count
+
+
+def cli() -> list[str]:
+    script = Path(sys.executable).parent / "agentactivity"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "agentactivity.cli"]
+
+
+def run(*args: str) -> dict[str, Any]:
+    """One `agentactivity` command: wall and CPU seconds, peak RSS, its stderr's last line."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([*cli(), *args], stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        log.seek(0)
+        lines = log.read().decode(errors="replace").strip().splitlines()
+    if process.returncode != 0:
+        raise RuntimeError(f"agentactivity {args[0]} failed: {lines[-1:] or process.returncode}")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_bytes": usage.ru_maxrss * 1024,
+        "said": lines[-1] if lines else "",
+    }
+
+
+def measure(agents: int, hours: int, end: int, workdir: Path) -> dict[str, Any]:
+    source = workdir / "events.ndjson"
+    events = simulated_file(source, agents, hours, end)
+    db = f"sqlite:///{workdir / 'import.db'}"
+    imported = run("import", "--account", ACCOUNT, "--db", db, "--input", str(source))
+    copy = workdir / "export.ndjson"
+    exported = run("export", "--account", ACCOUNT, "--db", db, "--output", str(copy))
+    out: dict[str, Any] = {
+        "agents": agents,
+        "hours": hours,
+        "events": events,
+        "file_bytes": source.stat().st_size,
+        "import": {**imported, "events_per_s": events / imported["wall_s"]},
+        "export": {**exported, "events_per_s": events / exported["wall_s"]},
+        "round_trip_identical": filecmp.cmp(copy, source, shallow=False),
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.transfer")
+    parser.add_argument("--agents", type=int, default=10_000)
+    parser.add_argument("--hours", type=int, default=167)
+    parser.add_argument("--end", type=int, default=None, help="epoch ms (default: a day ago)")
+    args = parser.parse_args()
+    end = args.end if args.end is not None else time.time_ns() // 1_000_000 - DAY_MS
+    with tempfile.TemporaryDirectory(prefix="agentactivity-transfer-") as tmp:
+        print(json.dumps(measure(args.agents, args.hours, end, Path(tmp))))
+
+
+if __name__ == "__main__":
+    main()
+
+
+def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The measure as a table for bench/report.py (none if it was skipped)."""
+    t = results.get("transfer")
+    if not t:
+        return []
+    rows = [
+        [
+            name,
+            f"{t[name]['events_per_s']:,.0f}/s",
+            f"{t[name]['wall_s']:,.1f} s",
+            f"{t[name]['cpu_s']:,.1f} s",
+            f"{t[name]['peak_rss_bytes'] / 2**20:,.0f} MiB",
+        ]
+        for name in ("import", "export")
+    ]
+    title = (
+        f"Import and export, SQLite ({t['agents']:,} agents x {t['hours']} h: "
+        f"{t['events']:,} events, {t['file_bytes'] / 1e6:,.0f} MB; round trip identical: "
+        f"{'yes' if t['round_trip_identical'] else 'NO'})"
+    )
+    return [(title, ["command", "events/s", "wall", "CPU", "peak RSS"], rows)]
