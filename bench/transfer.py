@@ -62,15 +62,20 @@ def run(*args: str) -> dict[str, Any]:
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_bytes": usage.ru_maxrss * 1024,
+        # What the disk was asked to write (the WAL, the checkpoints), in bytes.
+        "written_bytes": usage.ru_oublock * 512,
         "said": lines[-1] if lines else "",
     }
 
 
-def measure(agents: int, hours: int, end: int, workdir: Path) -> dict[str, Any]:
+def measure(
+    agents: int, hours: int, end: int, workdir: Path, batch: int | None = None
+) -> dict[str, Any]:
     source = workdir / "events.ndjson"
     events = simulated_file(source, agents, hours, end)
     db = f"sqlite:///{workdir / 'import.db'}"
-    imported = run("import", "--account", ACCOUNT, "--db", db, "--input", str(source))
+    batching = ("--batch", str(batch)) if batch else ()
+    imported = run("import", "--account", ACCOUNT, "--db", db, "--input", str(source), *batching)
     copy = workdir / "export.ndjson"
     exported = run("export", "--account", ACCOUNT, "--db", db, "--output", str(copy))
     out: dict[str, Any] = {
@@ -78,6 +83,7 @@ def measure(agents: int, hours: int, end: int, workdir: Path) -> dict[str, Any]:
         "hours": hours,
         "events": events,
         "file_bytes": source.stat().st_size,
+        "database_bytes": sum(p.stat().st_size for p in workdir.glob("import.db*")),
         "import": {**imported, "events_per_s": events / imported["wall_s"]},
         "export": {**exported, "events_per_s": events / exported["wall_s"]},
         "round_trip_identical": filecmp.cmp(copy, source, shallow=False),
@@ -90,10 +96,11 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=10_000)
     parser.add_argument("--hours", type=int, default=167)
     parser.add_argument("--end", type=int, default=None, help="epoch ms (default: a day ago)")
+    parser.add_argument("--batch", type=int, default=None, help="import --batch (its default)")
     args = parser.parse_args()
     end = args.end if args.end is not None else time.time_ns() // 1_000_000 - DAY_MS
     with tempfile.TemporaryDirectory(prefix="agentactivity-transfer-") as tmp:
-        print(json.dumps(measure(args.agents, args.hours, end, Path(tmp))))
+        print(json.dumps(measure(args.agents, args.hours, end, Path(tmp), args.batch)))
 
 
 if __name__ == "__main__":

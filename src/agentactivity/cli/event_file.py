@@ -81,7 +81,7 @@ def _event(raw: bytes | None, bounds: TimeBounds) -> Event:
 
 
 def _blank(raw: bytes | None) -> bool:
-    return raw is not None and not raw.strip()  # e.g. a trailing empty line
+    return raw is not None and raw.isspace()  # e.g. a trailing empty line
 
 
 def check(
