@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -46,24 +45,40 @@ def cli() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "agentactivity.cli"]
 
 
+# Runs a command and writes its rusage (maxrss KiB, CPU s, blocks written) as JSON to
+# argv[1]. A child's ru_maxrss counts the memory of the process that spawned it (Linux
+# keeps the high-water mark across exec), so the command is spawned by this small
+# process, never by the benchmark's (or a test's) own large one.
+WRAPPER = (
+    "import json, os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, u = os.wait4(p.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    json.dump([u.ru_maxrss, u.ru_utime + u.ru_stime, u.ru_oublock], f)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def run(*args: str) -> dict[str, Any]:
-    """One `agentactivity` command: wall and CPU seconds, peak RSS, its stderr's last line."""
+    """One `agentactivity` command: wall and CPU seconds, peak RSS, bytes written, the
+    last line it said."""
     t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([*cli(), *args], stdout=subprocess.DEVNULL, stderr=log)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as tmp:
+        usage, log = Path(tmp) / "usage.json", Path(tmp) / "stderr"
+        with log.open("wb") as stderr:
+            command = [sys.executable, "-c", WRAPPER, str(usage), *cli(), *args]
+            code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=stderr).returncode
         wall = time.perf_counter() - t0
-        log.seek(0)
-        lines = log.read().decode(errors="replace").strip().splitlines()
-    if process.returncode != 0:
-        raise RuntimeError(f"agentactivity {args[0]} failed: {lines[-1:] or process.returncode}")
+        lines = log.read_text(errors="replace").strip().splitlines()
+        if code != 0:
+            raise RuntimeError(f"agentactivity {args[0]} failed: {lines[-1:] or code}")
+        maxrss_kib, cpu_s, blocks = json.loads(usage.read_text())
     return {
         "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_bytes": usage.ru_maxrss * 1024,
+        "cpu_s": cpu_s,
+        "peak_rss_bytes": maxrss_kib * 1024,
         # What the disk was asked to write (the WAL, the checkpoints), in bytes.
-        "written_bytes": usage.ru_oublock * 512,
+        "written_bytes": blocks * 512,
         "said": lines[-1] if lines else "",
     }
 

@@ -1,19 +1,20 @@
 """`agentactivity import` / `export` as real processes: memory independent of the file's
 size (SPEC 11), and an import killed while it stores finished by running it again.
 
-Peak memory is the child's own high-water mark (`ru_maxrss` of os.wait4 on its pid),
+Peak memory is the command's own high-water mark (`ru_maxrss` of os.wait4 on its pid),
 not a timing: a file ten times larger may not raise it by 50 MB. The check of every
-line is measured on ~1 million events (a bad last line, so nothing is stored: holding
-the events, as import once did at ~200 bytes each, would add ~180 MB); storing and
-exporting on ~100,000, enough to see a page or a batch kept too many.
+line is measured on ~650,000 events against a tenth of them (a bad last line, so nothing
+is stored; the import that held the file for its check grew by 221 MB there); storing
+and exporting on ~100,000 against ~10,000 (in batches of 2,000: an import's memory
+follows its batch), enough to see a page or a batch kept too many.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ ACCOUNT = "12345678"
 STORED_AGENTS = 650  # x 24 h: ~100,000 events
 CHECKED_AGENTS = 420  # x 240 h: ~650,000 events
 MAX_GROWTH_BYTES = 50 * 1024 * 1024
+BATCH = 2_000  # events per transaction when storing: the small file makes 5 batches
 BAD_LINE = b'{"type": "nap", "agentId": "1", "time": 0}\n'
 
 
@@ -50,18 +52,30 @@ def head(source: Path, target: Path, lines: int) -> None:
             write.write(read.readline())
 
 
-def peak_rss(*args: str, code: int = 0) -> tuple[int, str]:
+# Spawns the command and writes its peak RSS (KiB) to argv[1]. Linux keeps the high-water
+# mark of the process that spawned a child across its exec, so the command must be
+# spawned by this small process, not by the test's large one (or it would measure that).
+WRAPPER = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def peak_rss(tmp_path: Path, *args: str, code: int = 0) -> tuple[int, str]:
     """Run `agentactivity ARGS`; its peak resident bytes and its stderr (it must exit
     with `code`)."""
-    with subprocess.Popen(
-        [*cli_command(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    ) as process:
-        assert process.stderr is not None
-        errors = process.stderr.read().decode()
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == code, errors
-    return usage.ru_maxrss * 1024, errors  # Linux counts ru_maxrss in KiB
+    usage = tmp_path / "usage"
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(usage), *cli_command(), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    errors = done.stderr.decode()
+    assert done.returncode == code, errors
+    return int(usage.read_text()) * 1024, errors  # Linux counts ru_maxrss in KiB
 
 
 def test_checking_a_file_ten_times_larger_takes_no_more_memory(tmp_path: Path) -> None:
@@ -76,7 +90,7 @@ def test_checking_a_file_ten_times_larger_takes_no_more_memory(tmp_path: Path) -
             stream.write(BAD_LINE)
         db = tmp_path / f"{path.stem}.db"
         args = ("import", "--account", ACCOUNT, "--db", str(db), "--input", str(path))
-        rss, errors = peak_rss(*args, code=2)
+        rss, errors = peak_rss(tmp_path, *args, code=2)
         assert f"line {lines + 1}: type must be one of" in errors
         assert f"1 invalid lines of {lines + 1}; nothing was imported" in errors
         assert not db.exists()  # not even opened: nothing stored
@@ -94,11 +108,24 @@ def test_storing_and_exporting_ten_times_more_take_no_more_memory(tmp_path: Path
     peaks = {}
     for name, path, count in (("small", small, total // 10), ("big", big, total)):
         db = f"sqlite:///{tmp_path / name}.db"
-        rss, errors = peak_rss("import", "--account", ACCOUNT, "--db", db, "--input", str(path))
+        # Memory follows the batch (about 1 KB an event, the default 50,000 included),
+        # never the file: with batches smaller than both files, the two must match.
+        rss, errors = peak_rss(
+            tmp_path,
+            "import",
+            "--account",
+            ACCOUNT,
+            "--db",
+            db,
+            "--input",
+            str(path),
+            "--batch",
+            str(BATCH),
+        )
         assert f"Imported {count}, duplicates 0" in errors
         exported = tmp_path / f"{name}.out.ndjson"
         out_rss, errors = peak_rss(
-            "export", "--account", ACCOUNT, "--db", db, "--output", str(exported)
+            tmp_path, "export", "--account", ACCOUNT, "--db", db, "--output", str(exported)
         )
         assert f"Exported {count} events" in errors
         assert exported.read_bytes() == path.read_bytes()
