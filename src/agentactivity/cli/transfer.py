@@ -32,6 +32,10 @@ EXPORT_PAGE = 10_000
 # (docs/performance.md), at the same peak memory. A batch holds the database's write lock
 # (a serving process's ingest waits) for one to a few seconds.
 IMPORT_BATCH = 50_000
+# SQLite's page cache while importing: the indexes' pages stay in memory instead of being
+# read again through the OS at each batch (10,000 agents x 24 h: CPU 48 s -> 34 s, of
+# which system time 19 s -> 4 s); memory stays bounded, 64 MiB more at most.
+IMPORT_CACHE_MIB = 64
 
 
 def history_bounds(now: int, history_ms: int) -> TimeBounds:
@@ -191,7 +195,7 @@ def import_events(
                 "nothing was imported",
                 2,
             )
-        store = open_db(settings)
+        store = open_db(settings, cache_mib=IMPORT_CACHE_MIB)
         accepted = duplicates = 0
 
         def unfinished() -> str:
