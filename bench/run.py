@@ -471,7 +471,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--transfer",
         default="10000x167",
         help="`import` then `export` of AGENTSxHOURS simulated events, in processes of "
-        "their own: speed and peak memory (10000x167: 10.6 M events, ~30 min; --quick: "
+        "their own: speed and peak memory (10000x167: 10.6 M events, ~10 min; --quick: "
         "200x24; '' to skip)",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
