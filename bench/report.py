@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench import transfer
+
 Rows = tuple[str, list[str], list[list[str]]]  # (title, headers, rows)
 
 
@@ -396,6 +398,7 @@ def all_tables(results: dict[str, Any]) -> list[Rows]:
         partitions_table(results),
         throughput_table(results),
         targets_table(results),
+        *transfer.tables(results),
         *detail_tables(results),
     ]
 

@@ -63,6 +63,7 @@ from bench import (
     profiling,
     sql_baseline,
     throughput,
+    transfer,
 )
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
 from bench.report import evaluate_targets, markdown, print_tables
@@ -473,6 +474,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the partitions run (whole server vs serve --partition 0/2 and 1/2, HAProxy)",
     )
+    parser.add_argument(
+        "--transfer",
+        default="10000x167",
+        help="`import` then `export` of AGENTSxHOURS simulated events, in processes of "
+        "their own: speed and peak memory (10000x167: 10.6 M events, ~10 min; --quick: "
+        "200x24; '' to skip)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
         "--throughput-workers",
@@ -487,6 +495,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.agents = args.agents or "200"
         args.repeat, args.min_runs, args.budget = 5, 3, 1.0
         args.throughput_seconds = 2.0
+        args.transfer = "200x24" if args.transfer == "10000x167" else args.transfer
     args.agent_counts = [int(a) for a in (args.agents or "1000,10000").split(",") if a.strip()]
     if not args.agent_counts or min(args.agent_counts) < 50:
         parser.error("--agents: give counts of at least 50 (Q3 lists 50 agents)")
@@ -521,6 +530,11 @@ def run_all(
             agents=reference, hours=args.hours, db=os.environ.get(PG_VARIABLE), repeat=20
         )
         results["partitions"] = partitions.run(options)
+    if args.transfer:
+        agents, hours = (int(n) for n in args.transfer.split("x"))
+        bench.step(f"import and export of {agents:,} agents x {hours} h (processes)", None)
+        with tempfile.TemporaryDirectory(dir=bench.workdir) as tmp:
+            results["transfer"] = transfer.measure(agents, hours, end, Path(tmp))
     if args.throughput_workers:
         bench.step(f"Q1 throughput, {reference:,} agents, workers {args.throughput_workers}", None)
         ds = simulate(reference, args.hours, end)

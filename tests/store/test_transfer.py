@@ -204,3 +204,54 @@ def test_the_installed_commands_pipe_end_to_end(tmp_path: Path, postgres_url: st
     )
     assert refused.returncode == 2
     assert refused.stderr.decode().splitlines()[-1].startswith("agentactivity: error: stdin: 1 ")
+
+
+def test_many_bad_lines_show_the_first_20_and_a_late_one_stores_nothing(
+    tmp_path: Path, store_url: str
+) -> None:
+    month_ago = time.time_ns() // 1_000_000 - 30 * 86_400_000
+    good = [
+        orjson.dumps(
+            {
+                "type": "state",
+                "agentId": "7",
+                "time": month_ago + i,
+                "eventId": f"e{i}",
+                "state": "ONLINE" if i % 2 else "AWAY",
+            }
+        ).decode()
+        for i in range(50)
+    ]
+    path = tmp_path / "late.ndjson"
+    # Good lines for many batches, then one bad line: the batches before it are not stored.
+    path.write_text("\n".join([*good, '{"type": "state"}']) + "\n")
+    args = ("import", "--account", ACCOUNT, "--db", store_url, "--batch", "5")
+    code, output = cli(*args, "--input", str(path))
+    assert code == 2
+    assert "line 51: agentId is required" in output
+    assert "1 invalid lines of 51; nothing was imported" in output
+
+    many = "\n".join(line if i % 2 else "{" for i, line in enumerate(good)) + "\n"
+    code, output = cli(*args, stdin=many)
+    assert code == 2
+    assert output.count("stdin: line ") == 20
+    assert "stdin: line 39: not JSON" in output and "line 41:" not in output
+    assert "stdin: 25 invalid lines of 50 (first 20 shown); nothing was imported" in output
+    store = open_store(store_url)
+    assert store.account_ids() == []
+    store.close()
+
+
+def test_an_export_piped_back_through_stdin_is_the_same_bytes(
+    tmp_path: Path, store_url: str
+) -> None:
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    total = fill(source)
+    first = export(source, tmp_path / "first.ndjson")
+    args = ("import", "--account", ACCOUNT, "--db", store_url, "--batch", "777")
+    code, output = cli(*args, stdin=first.decode())
+    assert code == 0, output
+    assert f"Imported {total}, duplicates 0" in output
+    assert export(store_url, tmp_path / "second.ndjson") == first
+    code, output = cli(*args, stdin=first.decode())
+    assert f"Imported 0, duplicates {total}" in output

@@ -75,10 +75,11 @@ def load_settings(db: str | None, **overrides: object) -> Settings:
         raise fail(str(exc), 2) from exc
 
 
-def open_db(settings: Settings) -> Store:
-    """The store of the settings' database, or exit with one line saying why not."""
+def open_db(settings: Settings, cache_mib: int | None = None) -> Store:
+    """The store of the settings' database, or exit with one line saying why not;
+    `cache_mib`: SQLite's page cache, for bulk work."""
     try:
-        return open_store(settings.db_url)
+        return open_store(settings.db_url, cache_mib=cache_mib)
     except StoreError as exc:
         raise fail(str(exc)) from exc
 
