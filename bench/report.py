@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench import restart
+
 Rows = tuple[str, list[str], list[list[str]]]  # (title, headers, rows)
 
 
@@ -363,6 +365,7 @@ def all_tables(results: dict[str, Any]) -> list[Rows]:
         throughput_table(results),
         targets_table(results),
         *detail_tables(results),
+        *([restart.table(results["restart"])] if "restart" in results else []),
     ]
 
 

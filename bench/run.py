@@ -13,7 +13,9 @@ For each agent count (default 1,000 and 10,000, simulated over 24 h):
    Q1-Q4 signed end to end (each answer checked equal to the in-process one);
 5. the ingest ceiling: the same rows with `executemany` into SQLite, same durability.
 
-Then, once: query time against 10x the history (Q1, same agents, 240 h instead of 24 h),
+Then, once: restart time to `/readyz` with and without an engine snapshot over a week
+(bench/restart.py, 10,000 agents by default), query time against 10x the history (Q1,
+same agents, 240 h instead of 24 h),
 Q1 with `groupTotals=true` over a 20-group directory against Q1 (bench/groups.py),
 resident bytes per retained event (fresh process), and profiles of the slow paths.
 Prints Rich tables, writes bench/results/latest.json and bench/results/latest.md.
@@ -59,6 +61,7 @@ from bench import (
     history_window,
     httpbench,
     profiling,
+    restart,
     sql_baseline,
     throughput,
 )
@@ -466,6 +469,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "ingest, Q1 30 days back; PostgreSQL too if AGENTACTIVITY_BENCH_POSTGRES is set)",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
+    parser.add_argument(
+        "--restart-agents",
+        type=int,
+        default=10_000,
+        help="restart time to /readyz with and without a snapshot, over a week of this "
+        "many agents (10000: 10.6 M events, ~20 min; --quick: 200; 0 to skip)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
         "--throughput-workers",
@@ -480,6 +490,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.agents = args.agents or "200"
         args.repeat, args.min_runs, args.budget = 5, 3, 1.0
         args.throughput_seconds = 2.0
+        args.restart_agents = min(args.restart_agents, 200)
     args.agent_counts = [int(a) for a in (args.agents or "1000,10000").split(",") if a.strip()]
     if not args.agent_counts or min(args.agent_counts) < 50:
         parser.error("--agents: give counts of at least 50 (Q3 lists 50 agents)")
@@ -508,6 +519,10 @@ def run_all(
         results["two_windows"] = history_window.run_all(end, os.environ.get(PG_VARIABLE))
     if not args.no_memory:
         results["memory"] = bench.memory(reference, end)
+    if args.restart_agents:
+        hours = 24 if args.quick else 167
+        advance = bench.step(f"restart: {args.restart_agents:,} agents x {hours} h", hours)
+        results["restart"] = restart.run(args.restart_agents, hours, advance)
     if args.throughput_workers:
         bench.step(f"Q1 throughput, {reference:,} agents, workers {args.throughput_workers}", None)
         ds = simulate(reference, args.hours, end)

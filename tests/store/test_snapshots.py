@@ -299,6 +299,7 @@ def test_a_crash_mid_write_leaves_the_old_snapshot_usable(
         raise OSError("the disk went away")
 
     monkeypatch.setattr(snapshot_file.os, "replace", crash)
+    assert service.snapshots.is_writer()
     with pytest.raises(OSError, match="went away"):
         service.snapshots.write_due(300, 10**6, force=True)
     monkeypatch.undo()

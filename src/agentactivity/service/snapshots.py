@@ -207,9 +207,11 @@ class Snapshots:
 
     def write_due(self, every_s: float, every_events: int, force: bool = False) -> int:
         """Write the snapshots that are due: accounts without a valid one, and those
-        whose engine moved on by `every_events` or `every_s` seconds ago (`force`: every
-        account that moved on). Returns how many were written; none unless the writer."""
-        if not self.is_writer():
+        whose engine moved on by `every_events` or `every_s` seconds ago (`force`, at a
+        stop: every account that moved on, if this process already is the writer, so
+        that workers stopping one after the other do not take turns writing the same).
+        Returns how many were written; none unless the writer."""
+        if not (self._writer_fd is not None if force else self.is_writer()):
             return 0
         written = 0
         now = time.monotonic()
