@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
 from agentactivity.service import ActivityService, snapshot_file
 from agentactivity.settings import Settings
@@ -198,7 +199,7 @@ def test_a_snapshot_of_another_database_with_the_same_events_is_refused(
     other = World(f"sqlite:///{tmp_path / 'other.db'}", tmp_path / "other-snapshots")
     try:
         events = day()
-        other.ingest(events[: len(events) // 2])  # same account, same events, fewer
+        other.ingest(events)  # same account, same events: the same seqs and eventIds
         other.write_snapshot()
         world.ingest(events)
         world.folder.mkdir(parents=True, exist_ok=True)
@@ -329,3 +330,44 @@ def test_one_writer_per_folder(world: World) -> None:
     assert second.snapshots.is_writer()
     assert second.snapshots.write_due(300, 10**6) == 1
     second.snapshots.release()
+
+
+def test_a_foreign_snapshot_renamed_to_this_database_fails_its_checksum(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = World(f"sqlite:///{tmp_path / 'other.db'}", tmp_path / "other-snapshots")
+    try:
+        events = day()
+        other.ingest(events)
+        other.write_snapshot()
+        world.ingest(events)
+        here = world.service().store.identity().store_id.encode()
+        there = open_store(other.url)
+        other.opened.append(there)
+        data = snapshot_file.path_for(other.folder, ACCOUNT).read_bytes()
+        world.folder.mkdir(parents=True, exist_ok=True)
+        snapshot_path(world).write_bytes(data.replace(there.identity().store_id.encode(), here))
+        caplog.set_level(logging.INFO, "agentactivity.snapshots")
+        service = world.loaded()
+        assert any("checksum mismatch" in m for m in refused(caplog))
+        assert answers(service) == world.rebuilt()
+    finally:
+        other.close()
+
+
+def test_history_older_than_the_snapshot_horizon_reloads_its_agents(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.ingest(day())
+    world.write_snapshot(retention_days=0.5)  # its horizon: 12 h before NOW
+    store = world.service().store
+    old = [
+        Event("state", 1001, NOW - 15 * HOUR_MS, "old-1", state="ONLINE"),
+        Event("chat_start", 1001, NOW - 14 * HOUR_MS, "old-2", chat_id="c-old"),
+        Event("state", 1002, NOW - 13 * HOUR_MS, "old-3", state="AWAY", reason_id="9"),
+    ]
+    store.append(ACCOUNT, old)  # history imported late, past what ingest would accept
+    caplog.set_level(logging.INFO, "agentactivity.snapshots")
+    restored = world.loaded(retention_days=0.5)
+    assert not refused(caplog)
+    assert answers(restored) == answers(world.loaded(snapshots=False, retention_days=0.5))
