@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from bench.data import ANY_TIME, FIRST_AGENT, HOUR_MS, SEED, http_params, querie
 WRITTEN = re.compile(
     r"snapshot of seq (\d+) written \(([\d.]+) MB\) in ([\d.]+) s, the engine held ([\d.]+) s"
 )
+LOADED = re.compile(r"loaded the snapshot of seq \d+ .* in ([\d.]+) s")
 BATCH = 20_000
 
 
@@ -67,20 +69,24 @@ def start(
     port = httpbench.free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / f"{name}.log"
-    env = {**httpbench.os.environ, "AGENTACTIVITY_PRUNE_INTERVAL_SECONDS": "86400"}
+    env = {**os.environ, "AGENTACTIVITY_PRUNE_INTERVAL_SECONDS": "86400"}
     command = [httpbench._exe(), "serve", "--port", str(port), "--db", db, *extra]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
-    while True:
-        try:
-            if requests.get(f"{base}/readyz", timeout=60).status_code == 200:
-                return process, base, log_path, time.perf_counter() - started
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"serve stopped:\n{log_path.read_text()[-2000:]}")
-        time.sleep(0.05)
+    try:
+        while True:
+            try:
+                if requests.get(f"{base}/readyz", timeout=60).status_code == 200:
+                    return process, base, log_path, time.perf_counter() - started
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"serve stopped:\n{log_path.read_text()[-2000:]}")
+            time.sleep(0.05)
+    except BaseException:
+        stop(process)
+        raise
 
 
 def stop(process: subprocess.Popen[bytes]) -> float:
@@ -123,13 +129,18 @@ def run(agents: int, hours: float, advance: Callable[[int], None] | None = None)
         process, _, _, rebuild_s = start(workdir, db, "rebuild", ["--no-snapshot"])
         stop(process)
         process, base, log_path, first_s = start(workdir, db, "first", [])
-        written = wait_for_write(log_path)
-        rebuilt_answer = q1(base, keys, end)
-        stop(process)
+        try:
+            written = wait_for_write(log_path)
+            rebuilt_answer = q1(base, keys, end)
+        finally:
+            stop(process)
         process, base, log_path, snapshot_s = start(workdir, db, "restored", [])
-        restored_answer = q1(base, keys, end)
-        stop(process)
-        if "loaded the snapshot" not in log_path.read_text(errors="replace"):
+        try:
+            restored_answer = q1(base, keys, end)
+        finally:
+            stop(process)
+        loaded = LOADED.search(log_path.read_text(errors="replace"))
+        if loaded is None:
             raise RuntimeError("the restart did not load the snapshot")
         if restored_answer != rebuilt_answer:
             raise RuntimeError("Q1 after the restart differs from Q1 after the rebuild")
@@ -141,6 +152,8 @@ def run(agents: int, hours: float, advance: Callable[[int], None] | None = None)
         "ready_rebuild_s": rebuild_s,
         "ready_first_start_s": first_s,
         "ready_snapshot_s": snapshot_s,
+        "snapshot_read_s": float(loaded.group(1)),
+        "load_average_1min": os.getloadavg()[0],
         "snapshot_mb": float(written.group(2)),
         "snapshot_write_s": float(written.group(3)),
         "snapshot_engine_held_s": float(written.group(4)),
@@ -156,6 +169,7 @@ def table(result: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
     rows = [
         ["without a snapshot (full rebuild)", f"{result['ready_rebuild_s']:.1f} s"],
         ["with the snapshot", f"{result['ready_snapshot_s']:.1f} s"],
+        ["  of which reading, checking and thawing it", f"{result['snapshot_read_s']:.1f} s"],
         ["snapshot size", f"{result['snapshot_mb']:,.0f} MB"],
         ["snapshot write (background)", f"{result['snapshot_write_s']:.1f} s"],
         ["  of which the engine was held", f"{result['snapshot_engine_held_s']:.2f} s"],
