@@ -116,10 +116,17 @@ def wait_for_write(log_path: Path, timeout_s: float = 900) -> re.Match[str]:
     raise RuntimeError(f"no snapshot was written:\n{log_path.read_text()[-2000:]}")
 
 
-def run(agents: int, hours: float, advance: Callable[[int], None] | None = None) -> dict[str, Any]:
+def run(
+    agents: int,
+    hours: float,
+    advance: Callable[[int], None] | None = None,
+    keep: Path | None = None,
+) -> dict[str, Any]:
+    """The measures; `keep`: a folder to work in and leave behind (the servers' logs)."""
     end = time.time_ns() // 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
+        workdir = keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         db = f"sqlite:///{workdir}/restart.db"
         filled = time.perf_counter()
         events = fill(db, agents, hours, end, advance or (lambda n: None))
@@ -181,12 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.restart", description=__doc__)
     parser.add_argument("--agents", type=int, default=10_000)
     parser.add_argument("--hours", type=float, default=167)
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="work in this new folder and keep it (logs)"
+    )
     args = parser.parse_args(argv)
     from rich.progress import Progress
 
     with Progress() as progress:
         task = progress.add_task("simulating into SQLite (hours)", total=max(1, int(args.hours)))
-        result = run(args.agents, args.hours, lambda n: progress.advance(task, n))
+        result = run(args.agents, args.hours, lambda n: progress.advance(task, n), args.keep)
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0
