@@ -50,7 +50,7 @@ class World:
 
     def settings(self, snapshots: bool = True, **more: Any) -> Settings:
         folder = str(self.folder) if snapshots else ""
-        return Settings(db_url=self.url, snapshot_dir=folder, **more)
+        return Settings(**{"db_url": self.url, "snapshot_dir": folder, **more})
 
     def service(self, snapshots: bool = True, **more: Any) -> ActivityService:
         store = open_store(self.url)
@@ -371,3 +371,18 @@ def test_history_older_than_the_snapshot_horizon_reloads_its_agents(
     restored = world.loaded(retention_days=0.5)
     assert not refused(caplog)
     assert answers(restored) == answers(world.loaded(snapshots=False, retention_days=0.5))
+
+
+def test_a_folder_that_cannot_be_written_is_said_once_and_serving_goes_on(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.ingest(day(hours=2))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    service = world.loaded(snapshot_dir=str(blocker / "snapshots"))
+    assert service.snapshots is not None
+    caplog.set_level(logging.INFO, "agentactivity.snapshots")
+    assert service.snapshots.write_due(300, 10**6) == 0
+    assert service.snapshots.write_due(300, 10**6) == 0
+    warnings = [r.getMessage() for r in caplog.records if "cannot write" in r.getMessage()]
+    assert len(warnings) == 1 and "--no-snapshot" in warnings[0]

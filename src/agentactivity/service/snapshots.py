@@ -73,6 +73,7 @@ class Snapshots:
         self._identity: StoreIdentity | None = None
         self._write_lock = threading.Lock()
         self._writer_fd: int | None = None
+        self._cannot_write = False
         # Per account: the seq of the valid snapshot on disk, and when it was written.
         self._written: dict[str, int] = {}
         self._written_at: dict[str, float] = {}
@@ -153,8 +154,19 @@ class Snapshots:
         takes, the writer's lock)."""
         if self._writer_fd is not None:
             return True
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if not self._cannot_write:  # once: the next rounds try again quietly
+                log.warning(
+                    "snapshots: cannot write in %s (%s): serving on without; set "
+                    "--snapshot-dir to a writable folder, or --no-snapshot",
+                    self.directory,
+                    exc.strerror or exc,
+                )
+            self._cannot_write = True
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
