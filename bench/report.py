@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import transfer
+from bench import restart, transfer
 
 Rows = tuple[str, list[str], list[list[str]]]  # (title, headers, rows)
 
@@ -400,6 +400,7 @@ def all_tables(results: dict[str, Any]) -> list[Rows]:
         targets_table(results),
         *transfer.tables(results),
         *detail_tables(results),
+        *([restart.table(results["restart"])] if "restart" in results else []),
     ]
 
 

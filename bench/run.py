@@ -13,7 +13,9 @@ For each agent count (default 1,000 and 10,000, simulated over 24 h):
    Q1-Q4 signed end to end (each answer checked equal to the in-process one);
 5. the ingest ceiling: the same rows with `executemany` into SQLite, same durability.
 
-Then, once: query time against 10x the history (Q1, same agents, 240 h instead of 24 h),
+Then, once: restart time to `/readyz` with and without an engine snapshot over a week
+(bench/restart.py, 10,000 agents by default), query time against 10x the history (Q1,
+same agents, 240 h instead of 24 h),
 Q1 with `groupTotals=true` over a 20-group directory against Q1 (bench/groups.py),
 resident bytes per retained event (fresh process), partitions (bench/partitions.py:
 each server's memory and start, Q1 through HAProxy), and profiles of the slow paths.
@@ -61,6 +63,7 @@ from bench import (
     httpbench,
     partitions,
     profiling,
+    restart,
     sql_baseline,
     throughput,
     transfer,
@@ -481,6 +484,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "their own: speed and peak memory (10000x167: 10.6 M events, ~10 min; --quick: "
         "200x24; '' to skip)",
     )
+    parser.add_argument(
+        "--restart-agents",
+        type=int,
+        default=10_000,
+        help="restart time to /readyz with and without a snapshot, over a week of this "
+        "many agents (10000: 10.6 M events, ~20 min; --quick: 200; 0 to skip)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     parser.add_argument(
         "--throughput-workers",
@@ -496,6 +506,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.repeat, args.min_runs, args.budget = 5, 3, 1.0
         args.throughput_seconds = 2.0
         args.transfer = "200x24" if args.transfer == "10000x167" else args.transfer
+        args.restart_agents = min(args.restart_agents, 200)
     args.agent_counts = [int(a) for a in (args.agents or "1000,10000").split(",") if a.strip()]
     if not args.agent_counts or min(args.agent_counts) < 50:
         parser.error("--agents: give counts of at least 50 (Q3 lists 50 agents)")
@@ -535,6 +546,10 @@ def run_all(
         bench.step(f"import and export of {agents:,} agents x {hours} h (processes)", None)
         with tempfile.TemporaryDirectory(dir=bench.workdir) as tmp:
             results["transfer"] = transfer.measure(agents, hours, end, Path(tmp))
+    if args.restart_agents:
+        hours = 24 if args.quick else 167
+        advance = bench.step(f"restart: {args.restart_agents:,} agents x {hours} h", hours)
+        results["restart"] = restart.run(args.restart_agents, hours, advance)
     if args.throughput_workers:
         bench.step(f"Q1 throughput, {reference:,} agents, workers {args.throughput_workers}", None)
         ds = simulate(reference, args.hours, end)

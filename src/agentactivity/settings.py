@@ -61,6 +61,13 @@ class Settings:
     stream_heartbeat_seconds: float = 15.0
     stream_poll_seconds: float = 0.25
     stream_log_size: int = 10_000
+    # Engine snapshots (service/snapshots.py): the directory (None: beside the SQLite
+    # file, or `<database>.snapshots` in the working directory for PostgreSQL; "": off),
+    # and how often they are written: every so many seconds or applied events, whichever
+    # comes first, once the engine moved on (and at shutdown).
+    snapshot_dir: str | None = None
+    snapshot_interval_seconds: float = 300.0
+    snapshot_events: int = 1_000_000
 
     @property
     def retention_ms(self) -> int:
@@ -101,9 +108,12 @@ class Settings:
             "workers",
             "max_streams_per_account",
             "stream_log_size",
+            "snapshot_events",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+        if self.snapshot_interval_seconds <= 0:
+            raise SettingsError("the snapshot interval must be more than 0 seconds")
         for name in ("stream_heartbeat_seconds", "stream_poll_seconds"):
             if not 0 < getattr(self, name) <= 3600:
                 raise SettingsError(f"{name} must be more than 0 and at most 3600")
@@ -153,6 +163,9 @@ class Settings:
             "stream_heartbeat_seconds": ("AGENTACTIVITY_STREAM_HEARTBEAT_SECONDS", float),
             "stream_poll_seconds": ("AGENTACTIVITY_STREAM_POLL_SECONDS", float),
             "stream_log_size": ("AGENTACTIVITY_STREAM_LOG_SIZE", int),
+            "snapshot_dir": ("AGENTACTIVITY_SNAPSHOT_DIR", str),
+            "snapshot_interval_seconds": ("AGENTACTIVITY_SNAPSHOT_INTERVAL_SECONDS", float),
+            "snapshot_events": ("AGENTACTIVITY_SNAPSHOT_EVENTS", int),
         }
         for name, (var, convert) in conversions.items():
             if env.get(var):
@@ -173,6 +186,8 @@ class Settings:
             away=env.get("AGENTACTIVITY_NAME_AWAY", "Away"),
             logged_in=env.get("AGENTACTIVITY_NAME_LOGGED_IN", "Logged in"),
         )
+        if env.get("AGENTACTIVITY_SNAPSHOT_DIR") == "":
+            values["snapshot_dir"] = ""  # set and empty: snapshots off
         values["state_names"] = names
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values).validate()  # type: ignore[arg-type]

@@ -284,3 +284,33 @@ def test_a_worker_that_dies_is_replaced_and_ctrl_c_stops_all(tmp_path: Path) -> 
 
     server.proc.send_signal(signal.SIGINT)
     assert server.proc.wait(timeout=EXIT_TIMEOUT_S) == 130, server.output()
+
+
+def test_the_workers_share_the_snapshot_across_a_restart(tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "workers.db")
+    first = Workers(db_url, tmp_path)
+    keys = create_keys(db_url, ACCOUNT, cwd=tmp_path)
+    to = now_ms()
+    events = [
+        {"type": "state", "agentId": str(1000 + n), "time": to - (40 - n) * MIN, "state": s}
+        for n in range(10)
+        for s in ("ONLINE",)
+    ]
+    ingest(first, keys, events)
+    before = answers_of_every_worker(first, keys, to)
+    assert first.stop(EXIT_TIMEOUT_S), first.output()
+    # One of the workers wrote it (the one holding the folder's writer lock).
+    written = [
+        r for r in first.log_lines() if "written" in r["message"] and "snapshot" in r["message"]
+    ]
+    assert len({r["worker"] for r in written}) == 1, written
+    assert (tmp_path / "workers.db.snapshots" / f"{ACCOUNT}.snapshot").exists()
+
+    second = Workers(db_url, tmp_path)
+    try:
+        loaded = [r for r in second.log_lines() if "loaded the snapshot" in r["message"]]
+        assert sorted(r["worker"] for r in loaded) == list(range(WORKERS))
+        after = answers_of_every_worker(second, keys, to)
+        assert set(after.values()) == set(before.values())
+    finally:
+        assert second.stop(EXIT_TIMEOUT_S), second.output()

@@ -138,13 +138,35 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    snapshot_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot-dir",
+            help="Folder of the engine snapshots, which make a restart read one file per "
+            "account instead of replaying every event of the live window (checked against "
+            "the database, rebuilt when they do not match). Default: "
+            "$AGENTACTIVITY_SNAPSHOT_DIR, else beside a SQLite file (<file>.snapshots), "
+            "else ./<database name>.snapshots for PostgreSQL.",
+            show_default=False,
+        ),
+    ] = None,
+    no_snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--no-snapshot",
+            help="Neither read nor write snapshots: the engine is rebuilt from the "
+            "database at every start.",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service.
 
     Example: agentactivity serve --port 8080 --db sqlite:///./agentactivity.db
 
-    The engine is rebuilt from the database at start; then every acknowledged event is
-    durable and visible to the next query. Create credentials with `agentactivity keys
+    The engine starts from its snapshots (written every few minutes and at shutdown)
+    and catches up from the database, or is rebuilt from the database when a snapshot
+    is missing or does not match it; then every acknowledged event is durable and
+    visible to the next query. Create credentials with `agentactivity keys
     create` (it can run while the service is up).
 
     Accounts past one machine's memory: one server per partition on a shared
@@ -152,12 +174,14 @@ def serve(
     (docs/scaling.md, Partitions).
     """
     setup_logging(log_level.value)
+    folder = "" if no_snapshot else snapshot_dir
     settings = load_settings(
         db,
         redis_url=redis,
         workers=workers,
         public_url=public_url,
         partition=_partition(partition),
+        snapshot_dir=folder,
     )
     if settings.redis_url:
         _check_redis(settings.redis_url)

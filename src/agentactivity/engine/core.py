@@ -14,6 +14,7 @@ import orjson
 
 from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine.account import BEGINNING, AccountTimelines, ScopeFigures
+from agentactivity.engine.frozen import FrozenAccount, freeze, thaw
 from agentactivity.engine.render import render
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery, StateNames, interval_scopes
@@ -50,6 +51,21 @@ class Engine:
             account.horizon = max(account.horizon, horizon)
             for agent_id, events in agents.items():
                 account.replace(agent_id, events)
+
+    def freeze(self, account_id: str) -> FrozenAccount | None:
+        """A copy of the account's timelines for a snapshot (None: no such account). The
+        lock is held for the copy only; the caller encodes and writes it outside."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            return freeze(account) if account is not None else None
+
+    def restore(self, account_id: str, frozen: FrozenAccount) -> None:
+        """Set the account's timelines from a snapshot (engine/frozen.py), replacing any:
+        the start-up's load when a valid snapshot is found. ValueError if it is not
+        self-consistent (the engine is then left as it was)."""
+        account = thaw(frozen)
+        with self._lock:
+            self._accounts[account_id] = account
 
     def set_last_seq(self, account_id: str, last_seq: int) -> None:
         """After a load: every event up to `last_seq` is reflected."""

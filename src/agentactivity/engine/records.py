@@ -40,6 +40,14 @@ class ReasonIdInterner:
         self.names: list[str] = [""]
         self._numbers: dict[str, int] = {}
 
+    @classmethod
+    def of(cls, names: list[str]) -> ReasonIdInterner:
+        """An interner that numbers `names` (names[0] is the "none" entry) as before."""
+        interner = cls()
+        interner.names = list(names)
+        interner._numbers = {name: n for n, name in enumerate(names) if n}
+        return interner
+
     def number(self, reason: str) -> int:
         found = self._numbers.get(reason)
         if found is None:

@@ -93,6 +93,28 @@ class AgentTimeline:
         self._starts = array("q")  # segment starts, ascending
         self._cats = array("q")  # segment categories
 
+    @classmethod
+    def restored(
+        cls,
+        agent_id: int,
+        reasons: ReasonIdInterner,
+        log: EventLog,
+        situation: Situation,
+        starts: array[int],
+        categories: array[int],
+    ) -> AgentTimeline:
+        """A timeline from its columns as `events`, `situation` and the segments gave
+        them (engine/frozen.py): nothing is replayed."""
+        timeline = cls(agent_id, reasons)
+        timeline._log, timeline._situation = log, situation
+        timeline._starts, timeline._cats = starts, categories
+        return timeline
+
+    @property
+    def events(self) -> EventLog:
+        """The kept events' columns (read them, don't change them)."""
+        return self._log
+
     @property
     def situation(self) -> Situation:
         """The agent's situation after every event applied so far."""

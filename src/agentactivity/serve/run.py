@@ -1,6 +1,7 @@
 """The life of one serving process, written once for `serve`, `demo` and each worker of
-`serve --workers N`: load the engine from the store, prune on a timer, serve until
-SIGTERM or SIGINT, stop what ran alongside, close the store."""
+`serve --workers N`: load the engine (from its snapshots, else the store), prune and
+write snapshots on timers, serve until SIGTERM or SIGINT, stop what ran alongside,
+write the last snapshots, close the store."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from agentactivity.api.app import create_app
 from agentactivity.api.auth import NonceStore
 from agentactivity.serve.server import build_server, serve_until_signalled
 from agentactivity.service import ActivityService
+from agentactivity.service.snapshots import Snapshots
+from agentactivity.settings import Settings
 
 log = logging.getLogger("agentactivity.serve")
 
@@ -38,6 +41,21 @@ class Listen:
     sockets: list[socket.socket] | None = None
 
 
+def _last_snapshots(snapshots: Snapshots, settings: Settings, name: str) -> None:
+    """At a graceful stop: what moved on since the last snapshot, so the next start
+    catches up nothing."""
+    try:
+        written = snapshots.write_due(
+            settings.snapshot_interval_seconds, settings.snapshot_events, force=True
+        )
+        if written:
+            log.info("%swrote %d snapshots before stopping", name, written)
+    except Exception:  # the next start rebuilds what is missing
+        log.exception("%scould not write the snapshots before stopping", name)
+    finally:
+        snapshots.release()
+
+
 def run_service(
     service: ActivityService,
     listen: Listen,
@@ -55,11 +73,20 @@ def run_service(
     settings = service.settings
     stops: list[threading.Event] = []
     threads: list[threading.Thread] = []
+    snapshots = service.snapshots
+    loaded_engine = False
     try:
         held = "" if settings.partition.everything else f" of partition {settings.partition}"
         log.info("%sloading the events%s from %s", name, held, settings.db_url)
         loaded = service.load()
+        loaded_engine = True
         stops.append(service.start_pruning(settings.prune_interval_seconds, store=prune_store))
+        if snapshots is not None:
+            stops.append(
+                snapshots.start_writing(
+                    settings.snapshot_interval_seconds, settings.snapshot_events
+                )
+            )
         for task in tasks:
             stop = threading.Event()
             thread = threading.Thread(target=task, args=(stop,), name=task.__name__, daemon=True)
@@ -87,5 +114,7 @@ def run_service(
             stop.set()
         for thread in threads:
             thread.join()
+        if snapshots is not None and loaded_engine:
+            _last_snapshots(snapshots, settings, name)
         service.store.close()
         log.info("%sstopped; the store is closed", name)

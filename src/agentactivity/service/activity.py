@@ -26,6 +26,7 @@ from agentactivity.query import ActivityQuery
 from agentactivity.service.directory import DirectoryCache
 from agentactivity.service.history import FOREVER, History, by_agent
 from agentactivity.service.reason_names import ReasonNames
+from agentactivity.service.snapshots import Snapshots, snapshot_directory
 from agentactivity.service.status_changes import StatusPage, selected_agents, status_page
 from agentactivity.settings import Settings
 from agentactivity.status_changes import StatusQuery
@@ -62,6 +63,11 @@ class ActivityService:
         # The directory revision each feed last saw (streams filtered by agent groups
         # compare it with the one they selected their agents at).
         self._feed_directories: dict[str, tuple[int, int]] = {}
+        # Engine snapshots (None: off): read at start-up, written by `serve`.
+        directory = snapshot_directory(settings)
+        self.snapshots = (
+            Snapshots(directory, store, self.engine, self._catch_up_lock) if directory else None
+        )
 
     def load(self) -> int:
         """Rebuild the engine from the store (the live window and each agent's situation
@@ -88,11 +94,16 @@ class ActivityService:
         return {a: seq for a, seq in self.store.last_seqs().items() if partition.holds(a)}
 
     def _load_account(self, account_id: str) -> int:
-        """Read the account's live window agent by agent (a bounded piece of memory at a
-        time), then catch up with whatever was stored meanwhile."""
+        """Take the account's snapshot if valid (service/snapshots.py), else read its live
+        window agent by agent (a bounded piece of memory at a time); then catch up with
+        whatever was stored after."""
         horizon = self.clock() - self.settings.retention_ms
         read = 0
         with self._catch_up_lock:
+            if self.snapshots is not None and self.snapshots.restore(account_id, horizon):
+                # Older than the window now: left to the pruning pass that follows
+                # start-up in the background (figures stay exact from any horizon).
+                return self._catch_up_locked(account_id)
             last_seq = self.store.last_seq(account_id)
             agents = self.store.agent_ids(account_id)
             self.engine.load(account_id, {}, horizon)

@@ -14,6 +14,7 @@ from agentactivity.dashboard_token import DashboardToken
 from agentactivity.events import Event
 from agentactivity.store.connectors import Connectors
 from agentactivity.store.directory import Directory
+from agentactivity.store.identity import StoreIdentity
 from agentactivity.store.reasons import ReasonCollections
 from agentactivity.store.status_changes import StatusChanges
 
@@ -124,6 +125,15 @@ class Store(Protocol):
     def account_ids(self) -> list[str]: ...
 
     def ensure_account(self, account_id: str) -> None: ...
+
+    def identity(self) -> StoreIdentity:
+        """This database's id and secret (store/identity.py): what engine snapshots are
+        named and signed with."""
+        ...
+
+    def event_id_at(self, account_id: str, seq: int) -> str | None:
+        """The eventId stored at `seq` of the account (None: none, or pruned)."""
+        ...
 
     def add_credentials(self, credentials: Credentials) -> None: ...
 

@@ -30,9 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from agentactivity.clock import now_ms
 from agentactivity.store import status_projection
 from agentactivity.store.adapter import Sql
 from agentactivity.store.base import StoreError
+from agentactivity.store.identity import new_identity
 
 log = logging.getLogger("agentactivity.store")
 
@@ -330,6 +332,27 @@ CONNECTOR_SETTINGS = (
     )""",
 )
 
+# The store's identity (one row, not per account: a Citus reference table): a random id
+# and a secret made once, when the database is created or upgraded. Engine snapshots
+# (service/snapshot_file.py) name the id and are signed with the secret, so a snapshot
+# is trusted only by the database it was written for.
+STORE_IDENTITY = (
+    """CREATE TABLE store_identity (
+        store_id TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    )""",
+)
+
+
+def _new_identity(sql: Sql) -> None:
+    store_id, secret = new_identity()
+    sql(
+        "INSERT INTO store_identity (store_id, secret, created_at) VALUES (?, ?, ?)",
+        (store_id, secret, now_ms()),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, credentials and the event log", SQLITE_V1, POSTGRES_V1),
     Migration(2, "status reasons and their revision", SQLITE_V2, POSTGRES_V2),
@@ -350,6 +373,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         status_projection.rebuild,
     ),
     Migration(8, "connector settings", CONNECTOR_SETTINGS, CONNECTOR_SETTINGS),
+    Migration(
+        9,
+        "the store's identity (a random id and secret that sign engine snapshots)",
+        STORE_IDENTITY,
+        STORE_IDENTITY,
+        _new_identity,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

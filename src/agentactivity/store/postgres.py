@@ -56,6 +56,15 @@ def describe(url: str) -> str:
     return f"postgresql://{user}@{host}:{port}/{dbname}"
 
 
+def database_name(url: str) -> str:
+    """The database a PostgreSQL URL names ("postgres" when it names none), for file
+    names such as the default snapshot directory."""
+    try:
+        return str(conninfo_to_dict(url).get("dbname") or "postgres")
+    except psycopg.Error:
+        return "postgres"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -5,7 +5,8 @@ the event log and accounts (event_log.py), API keys (credentials.py), dashboard 
 (dashboard_tokens.py), status reasons (reasons.py, reached as `store.reasons`) and the
 directory of users and agent groups (directory.py, `store.directory`), the status-change
 records (status_changes.py, `store.status_changes`; written with the events), the
-connectors' settings and identity map (connectors.py, `store.connectors`), and
+connectors' settings and identity map (connectors.py, `store.connectors`), the
+store's own identity (identity.py, for engine snapshots), and
 applies the schema migrations (migrations.py) at open. A backend's module (sqlite.py,
 postgres.py) opens its adapter and hands it here.
 """
@@ -26,6 +27,7 @@ from agentactivity.store.credentials import CredentialTable
 from agentactivity.store.dashboard_tokens import DashboardTokens
 from agentactivity.store.directory import Directory
 from agentactivity.store.event_log import EventLog
+from agentactivity.store.identity import IdentityTable, StoreIdentity
 from agentactivity.store.migrations import Migration
 from agentactivity.store.reasons import ReasonCollections
 from agentactivity.store.status_changes import StatusChanges
@@ -44,6 +46,7 @@ class SqlStore:
         self.directory = Directory(adapter)
         self.status_changes = StatusChanges(adapter)
         self.connectors = Connectors(adapter)
+        self._identity = IdentityTable(adapter)
         try:
             if auto_migrate:
                 migrations.migrate(self)
@@ -118,6 +121,14 @@ class SqlStore:
 
     def ensure_account(self, account_id: str) -> None:
         self._log.ensure_account(account_id)
+
+    # --- the store's identity (engine snapshots) -----------------------------------------
+
+    def identity(self) -> StoreIdentity:
+        return self._identity.identity()
+
+    def event_id_at(self, account_id: str, seq: int) -> str | None:
+        return self._identity.event_id_at(account_id, seq)
 
     # --- API keys ---------------------------------------------------------------------
 
