@@ -1,0 +1,174 @@
+"""The answers against their floor, end to end over HTTP (SPEC 11, "Speed").
+
+    python -m bench.floor --agents 1000,10000 [--runs 30] [--keep DIR]
+
+The floor of an answer is what no server can avoid for it, measured in the same run:
+the same client's round trip to `/healthz` (one request's fixed cost: the client, the
+connection, the HTTP parser, the signing the client does for every request) plus
+`orjson.dumps` of the answer. Every run asks `/healthz` and then each query, one after
+the other, so that the load of a shared machine weighs on all alike; the ratio of a
+query is its median over the floor's (`ratio`), and the median of the ratios of each
+run taken alone (`paired_ratio`).
+
+Also measured: the bare round trip (`/healthz` from a client that does not sign), and
+Q2 asked with `Accept-Encoding: gzip` (the server compresses answers over 1 MB when the
+client accepts it; the other figures are asked with `Accept-Encoding: identity`).
+
+`make bench` runs this on the server it has filled (bench/run.py); alone, it simulates
+the day, fills a server and measures. `--keep DIR` keeps the filled SQLite file there
+and reuses it on the next run (the simulation's end is kept beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+from bench import httpbench
+from bench.data import QUERY_TEXT, http_params, queries, simulate
+
+IDENTITY = {"Accept-Encoding": "identity"}
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+def _timed(fn: Callable[[], requests.Response]) -> tuple[float, requests.Response]:
+    t0 = time.perf_counter()
+    answer = fn()
+    answer.content  # noqa: B018 (read the whole body inside the timing)
+    return time.perf_counter() - t0, answer
+
+
+def _dumps_ms(answer: Any, runs: int = 7) -> float:
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        orjson.dumps(answer)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[1:]) * 1000
+
+
+def measure(
+    server: httpbench.Server,
+    end: int,
+    names: tuple[str, ...] = ("Q1", "Q2", "Q4"),
+    runs: int = 30,
+    budget_s: float = 60.0,
+    advance: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Round trips and the queries `names`, in turn, `runs` times (fewer once `budget_s`
+    is spent, at least 5); see the module's docstring."""
+    session = server.session
+    bare = requests.Session()
+    healthz = f"{server.base}/healthz"
+    url = f"{server.base}/operations/api/account/{httpbench.ACCOUNT}/agentactivity"
+    qs = queries(end)
+    params = {name: http_params(qs[name]) for name in names}
+    times: dict[str, list[float]] = {k: [] for k in ("healthz", "bare", *names, "Q2 gzip")}
+    sizes: dict[str, int] = {}
+    dumps_ms: dict[str, float] = {}
+    started = time.perf_counter()
+    for run in range(runs + 1):  # the first run warms up
+        step: dict[str, float] = {}
+        step["healthz"], _ = _timed(lambda: session.get(healthz, headers=IDENTITY))
+        step["bare"], _ = _timed(lambda: bare.get(healthz, headers=IDENTITY))
+        for name in names:
+            seconds, answer = _timed(
+                lambda n=name: session.get(url, params=params[n], headers=IDENTITY)  # type: ignore[misc]
+            )
+            if answer.status_code != 200:
+                raise RuntimeError(f"{name} answered {answer.status_code}: {answer.text[:300]}")
+            step[name] = seconds
+            if run == 0:
+                sizes[name] = len(answer.content)
+                dumps_ms[name] = _dumps_ms(orjson.loads(answer.content))
+        if "Q2" in names:
+            seconds, answer = _timed(lambda: session.get(url, params=params["Q2"], headers=GZIP))
+            if run == 0:
+                sizes["Q2 gzip"] = int(answer.headers.get("content-length") or 0)
+                if orjson.loads(answer.content) != orjson.loads(
+                    session.get(url, params=params["Q2"], headers=IDENTITY).content
+                ):
+                    raise RuntimeError("Q2 with gzip is not the same answer")
+            step["Q2 gzip"] = seconds
+        if run:
+            for key, value in step.items():
+                times[key].append(value)
+        if advance:
+            advance(1)
+        if run >= 5 and time.perf_counter() - started > budget_s:
+            break
+    bare.close()
+    healthz_ms = [t * 1000 for t in times["healthz"]]
+    out: dict[str, Any] = {
+        "runs": len(healthz_ms),
+        "healthz_ms": statistics.median(healthz_ms),
+        "bare_ms": statistics.median(t * 1000 for t in times["bare"]),
+        "queries": {},
+    }
+    for name in (*names, "Q2 gzip"):
+        if not times[name]:
+            continue
+        base = name.split()[0]
+        dumps = 0.0 if base == "Q4" else dumps_ms[base]
+        query_ms = [t * 1000 for t in times[name]]
+        floor = out["healthz_ms"] + dumps
+        out["queries"][name] = {
+            "query": QUERY_TEXT[base] + (" (gzip)" if name != base else ""),
+            "bytes": sizes.get(name, sizes.get(base)),
+            "median_ms": statistics.median(query_ms),
+            "dumps_ms": dumps,
+            "floor_ms": floor,
+            "ratio": statistics.median(query_ms) / floor,
+            "paired_ratio": statistics.median(
+                q / (h + dumps) for q, h in zip(query_ms, healthz_ms, strict=True)
+            ),
+        }
+    return out
+
+
+def _filled(agents: int, keep: Path | None, workdir: str) -> tuple[str, int, bool]:
+    """(database URL, the simulation's end, whether it still needs filling)."""
+    folder = keep or Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    db, meta = folder / f"floor-{agents}.db", folder / f"floor-{agents}.json"
+    if keep and db.exists() and meta.exists():
+        return f"sqlite:///{db}", int(json.loads(meta.read_text())["end"]), False
+    end = time.time_ns() // 1_000_000
+    meta.write_text(json.dumps({"end": end}))
+    return f"sqlite:///{db}", end, True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
+    parser.add_argument("--agents", default="1000", help="comma-separated counts (1000)")
+    parser.add_argument("--runs", type=int, default=30, help="runs of every request (30)")
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per count (60)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the databases here")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for agents in (int(a) for a in args.agents.split(",")):
+            db, end, empty = _filled(agents, args.keep, tmp)
+            with httpbench.serve(tmp, db=db, name=f"floor-{agents}") as server:
+                if empty:
+                    print(f"{agents:,} agents: simulating and ingesting", file=sys.stderr)
+                    server.ingest(simulate(agents, 24, end).raw)
+                names = ("Q1", "Q2", "Q4")
+                results[str(agents)] = measure(server, end, names, args.runs, args.budget)
+            print(json.dumps({str(agents): results[str(agents)]}, indent=1), file=sys.stderr)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
