@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import restart, transfer
+from bench import floor, restart, transfer
 
 Rows = tuple[str, list[str], list[list[str]]]  # (title, headers, rows)
 
@@ -299,6 +299,7 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     at_least("Q2 DuckDB time / ours, HTTP end to end", 2, ratio("Q2"))
     at_most("Q4 end to end", 5, http_ms("Q4"), " ms")
     at_most("Q3 end to end", 10, http_ms("Q3"), " ms")
+    out += floor.targets(results)
     history = results.get("history")
     at_most("Q1 with 10x history / Q1", 1.5, history["ratio"] if history else None, "x")
     grouped = results.get("groups")
@@ -393,6 +394,7 @@ def detail_tables(results: dict[str, Any]) -> list[Rows]:
 def all_tables(results: dict[str, Any]) -> list[Rows]:
     return [
         query_table(results),
+        floor.table(results),
         ingest_table(results),
         other_table(results),
         partitions_table(results),

@@ -57,7 +57,11 @@ class Workers(ManagedProcess):
         self.base_url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url]
         args += ["--workers", str(WORKERS), *flags]
-        super().__init__(args, workdir, f"workers-{self.port}")
+        # Up to MAX_TRIES queries back to back to reach every worker: at a few ms each,
+        # more than the default 50 a second may land on one worker. The rate limit is
+        # not what these tests are about (tests/api/test_ratelimit.py is).
+        rate = {"AGENTACTIVITY_QUERY_RATE_PER_SECOND": "100000"}
+        super().__init__(args, workdir, f"workers-{self.port}", env=rate)
         self.pids: list[int] = []
         self.wait_for_http(self.base_url + "/readyz", STARTUP_TIMEOUT_S * 3, self._all_ready)
 

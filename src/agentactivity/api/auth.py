@@ -18,6 +18,7 @@ from oauthlib.common import Request
 from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, utils
 
+from agentactivity.api.oauth_fast import FastVerifier
 from agentactivity.credentials import Credentials
 from agentactivity.store import StoreError
 
@@ -204,6 +205,15 @@ class OAuthVerifier:
     ) -> None:
         self._validator = _Validator(lookup, clock, timestamp_window_s)
         self._endpoint = ResourceEndpoint(self._validator)
+        # The usual request verified directly; anything else by oauthlib (oauth_fast.py).
+        self._fast = FastVerifier(
+            self._validator,
+            self._lookup_once,
+            lambda ts: abs(clock() - int(ts)) <= timestamp_window_s,
+            _DUMMY_KEY,
+            _DUMMY_SECRET,
+        )
+        self._lookup = lookup
         # `is None`, not `or`: an empty MemoryNonceStore is falsy (it has __len__).
         self._nonces: NonceStore = (
             nonces if nonces is not None else MemoryNonceStore(timestamp_window_s, clock=clock)
@@ -230,7 +240,13 @@ class OAuthVerifier:
         self, method: str, uri: str, headers: Mapping[str, str], body: bytes | str | None
     ) -> Credentials:
         hdrs = {_text(k): _text(v) for k, v in headers.items()}
-        auth = next((v for k, v in hdrs.items() if k.lower() == "authorization"), "").strip()
+        raw_auth = next((v for k, v in hdrs.items() if k.lower() == "authorization"), "")
+        ctype = next((v for k, v in hdrs.items() if k.lower() == "content-type"), "")
+        fast = self._fast.accept(_text(method), _text(uri), raw_auth, _FORM in ctype)
+        if fast is not None:
+            good, oauth = fast
+            return self._spend_nonce(good, oauth["oauth_consumer_key"], oauth["oauth_token"], oauth)
+        auth = raw_auth.strip()
         if not auth:
             raise AuthError(
                 401,
@@ -245,7 +261,6 @@ class OAuthVerifier:
             raise AuthError(401, "Authorization header lacks oauth_signature")
         # Same test as oauthlib/requests-oauthlib: only form bodies are signed (RFC 5849
         # 3.4.1.3.1). JSON/NDJSON bodies are not passed at all, so oauthlib never parses them.
-        ctype = next((v for k, v in hdrs.items() if k.lower() == "content-type"), "")
         form: str | None = None
         if _FORM in ctype:
             form = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
@@ -261,10 +276,27 @@ class OAuthVerifier:
         if not valid:
             raise AuthError(401, self._diagnose(req))
         creds: Credentials = req.aa_creds
-        key = f"{req.client_key}&{req.resource_owner_key}&{req.nonce}"
-        if not self._nonces.check_and_add(key, int(req.timestamp)):
+        return self._spend_nonce(
+            creds,
+            req.client_key,
+            req.resource_owner_key,
+            {"oauth_nonce": req.nonce, "oauth_timestamp": req.timestamp},
+        )
+
+    def _spend_nonce(
+        self, creds: Credentials, client_key: str, token: str, oauth: Mapping[str, str]
+    ) -> Credentials:
+        """Record the nonce of a request whose signature is good; refuse a replay."""
+        key = f"{client_key}&{token}&{oauth['oauth_nonce']}"
+        if not self._nonces.check_and_add(key, int(oauth["oauth_timestamp"])):
             raise AuthError(401, "nonce already used: every request needs a fresh oauth_nonce")
         return creds
+
+    def _lookup_once(self, token: str) -> Credentials | None:
+        try:
+            return self._lookup(token)
+        except Exception as exc:
+            raise _LookupFailed() from exc
 
     def _diagnose(self, req: Request) -> str:
         """Why oauthlib refused; checks mirror the order of ResourceEndpoint's own."""

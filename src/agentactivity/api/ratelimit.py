@@ -6,8 +6,9 @@ account spends the account's budget, and both answered with 429 at once (never q
 - requests in progress: at most `max_concurrent` queries of one account run at the same
   time. A plain per-process counter under a lock; the handler's work runs in a threadpool.
 - a sustained rate: at most `rate_per_second` queries of one account in any one second,
-  kept by the `limits` library in a storage named by URI (`memory://` by default; a
-  shared `redis://...` makes the rate hold across all the servers using that Redis).
+  kept by the `limits` library in a storage named by URI (`memory://` by default, kept
+  by api/local_rate.py instead, which needs no timer thread; a shared `redis://...`
+  makes the rate hold across all the servers using that Redis).
 
 The in-progress counter always stays in this process: with several servers an account may
 have up to `max_concurrent` queries in progress on each of them. If the shared storage
@@ -25,10 +26,11 @@ from contextlib import contextmanager
 
 from limits import RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from agentactivity.api.errors import ApiError
+from agentactivity.api.local_rate import MovingWindow
 from agentactivity.settings import Settings
 
 RETRY_AFTER = {"Retry-After": "1"}
@@ -77,6 +79,8 @@ class RateLimiter:
         # accepted query for a second: at most `rate_per_second` entries per account.
         self.storage = storage
         self._window = MovingWindowRateLimiter(storage)
+        # In memory, our own window (same rule, no timer thread: api/local_rate.py).
+        self._local = MovingWindow(rate_per_second) if isinstance(storage, MemoryStorage) else None
         self._lock = threading.Lock()
         self._in_progress: dict[str, int] = {}
 
@@ -129,7 +133,10 @@ class RateLimiter:
                 )
             self._in_progress[account_id] = running + 1
         try:
-            allowed = self._window.hit(self._rate, self._key, account_id)
+            if self._local is not None:
+                allowed = self._local.hit(account_id)
+            else:
+                allowed = self._window.hit(self._rate, self._key, account_id)
         except StorageError as exc:
             self._release(account_id)
             raise ApiError(

@@ -1,6 +1,6 @@
 """Bounds on what a client controls before any handler runs: URL and header sizes.
 
-The HTTP server (h11, see `server.build_server`) already refuses to buffer more than a
+The HTTP server (httptools, see serve/http.py) already refuses to gather more than a
 bounded request head; this middleware turns the configured limits into clear JSON
 answers (414, 431) that say what to do instead.
 """

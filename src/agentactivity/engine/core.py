@@ -15,16 +15,22 @@ import orjson
 from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine.account import BEGINNING, AccountTimelines, ScopeFigures
 from agentactivity.engine.frozen import FrozenAccount, freeze, thaw
-from agentactivity.engine.render import render
+from agentactivity.engine.render import assemble, render, scope_texts
+from agentactivity.engine.scope_cache import DEFAULT_MAX_BYTES, ScopeCache
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery, StateNames, interval_scopes
 
 
 class Engine:
-    def __init__(self, names: StateNames | None = None) -> None:
+    def __init__(
+        self, names: StateNames | None = None, cache_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.names = names or StateNames()
         self._accounts: dict[str, AccountTimelines] = {}
         self._lock = threading.RLock()
+        # Rendered scopes for the next identical query, dropped by any event before
+        # their end (engine/scope_cache.py).
+        self._scopes = ScopeCache(cache_bytes)
 
     def _writable(self, account_id: str) -> AccountTimelines:
         """The account's timelines, created empty if new (the lock held)."""
@@ -37,9 +43,14 @@ class Engine:
         """Add events in store order; sequences already seen are skipped."""
         with self._lock:
             account = self._writable(account_id)
+            oldest: int | None = None
             for seq, event in events:
                 if seq > account.last_seq:
                     account.add(seq, event)
+                    if oldest is None or event.time < oldest:
+                        oldest = event.time
+            if oldest is not None:
+                self._scopes.invalidate(account_id, oldest)
 
     def load(
         self, account_id: str, agents: dict[int, list[tuple[int, Event]]], horizon: int
@@ -51,6 +62,7 @@ class Engine:
             account.horizon = max(account.horizon, horizon)
             for agent_id, events in agents.items():
                 account.replace(agent_id, events)
+            self._scopes.clear(account_id)
 
     def freeze(self, account_id: str) -> FrozenAccount | None:
         """A copy of the account's timelines for a snapshot (None: no such account). The
@@ -66,6 +78,7 @@ class Engine:
         account = thaw(frozen)
         with self._lock:
             self._accounts[account_id] = account
+            self._scopes.clear(account_id)  # answers kept before are not of these timelines
 
     def set_last_seq(self, account_id: str, last_seq: int) -> None:
         """After a load: every event up to `last_seq` is reflected."""
@@ -90,6 +103,7 @@ class Engine:
             account = self._accounts.get(account_id)
             if account is not None:
                 account.prune(before_ms)
+                self._scopes.clear(account_id)
 
     def last_seq(self, account_id: str) -> int:
         with self._lock:
@@ -133,15 +147,41 @@ class Engine:
         start, end = query.window(now_ms)
         intervals = interval_scopes(start, end, query.interval) if query.interval else []
         scopes = [(start, end)] + [(a, b) for _, a, b in intervals]
-        if past is not None:
-            figures = past.figures(query.agent_ids, scopes)
-        else:
-            figures = self.figures(account_id, query.agent_ids, scopes)
         stamps = [stamp for stamp, _, _ in intervals]
-        groups = None
-        if query.group_totals:
-            groups = directory if directory is not None else DirectorySnapshot.of([], [])
-        return render(figures, self.names, query.totals, stamps, query.version, groups)
+        if past is not None or query.group_totals:
+            # Not kept: the history is read anew each time, and group totals follow the
+            # directory, which changes without any event.
+            if past is not None:
+                figures = past.figures(query.agent_ids, scopes)
+            else:
+                figures = self.figures(account_id, query.agent_ids, scopes)
+            groups = None
+            if query.group_totals:
+                groups = directory if directory is not None else DirectorySnapshot.of([], [])
+            return render(figures, self.names, query.totals, stamps, query.version, groups)
+        return assemble(self._scope_texts(account_id, query, scopes), stamps, query.version)
+
+    def _scope_texts(
+        self, account_id: str, query: ActivityQuery, scopes: list[tuple[int, int]]
+    ) -> list[bytes]:
+        """Each scope's `agentsMetrics`: kept ones as they are, the others rendered from
+        figures of those scopes alone (then kept)."""
+        selection = (query.agent_ids, query.totals, query.interval or 0)
+        with self._lock:
+            generation = self._scopes.generation(account_id)
+            texts = self._scopes.get(account_id, selection, scopes)
+            missing = [k for k, text in enumerate(texts) if text is None]
+            if not missing:
+                return [text for text in texts if text is not None]
+            account = self._accounts.get(account_id) or AccountTimelines()
+            figures = account.figures(query.agent_ids, [scopes[k] for k in missing])
+        # Rendered outside the lock; kept only if no event came meanwhile (generation).
+        for k, text in zip(missing, scope_texts(figures, self.names, query.totals), strict=True):
+            texts[k] = text
+        done = [text for text in texts if text is not None]
+        with self._lock:
+            self._scopes.put(account_id, selection, scopes, done, generation)
+        return done
 
     def agent_activity(
         self,

@@ -156,6 +156,35 @@ class Renderer:
         return self._entries(values, self._reasons_json(found))
 
 
+def scope_texts(
+    figures: ScopeFigures,
+    names: StateNames,
+    totals: bool,
+    groups: DirectorySnapshot | None = None,
+) -> list[bytes]:
+    """The `agentsMetrics` object of every scope of `figures`, each on its own (a scope's
+    text does not depend on the others: engine/scope_cache.py keeps them)."""
+    renderer = Renderer(figures, names, totals, groups)
+    return [renderer.agents_metrics(k).encode() for k in range(figures.states.shape[1])]
+
+
+def assemble(texts: list[bytes], intervals: list[int], version: int) -> bytes:
+    """The whole answer from the scopes' texts: texts[0] is the window's, texts[1..] the
+    intervals' (newest first) whose unclipped ends are `intervals`. One join: answers of
+    many MB are copied once."""
+    parts: list[bytes] = [b'{"meta":{"responseCode":200},"body":'] if version == 2 else []
+    if intervals:
+        parts.append(b'{"metricsByIntervals":[')
+        for k, (stamp, text) in enumerate(zip(intervals, texts[1:], strict=True)):
+            head = b'{"timestamp":%d,"metricsData":{"agentsMetrics":' % stamp
+            parts += [b"," + head if k else head, text, b"}}"]
+        parts.append(b'],"agentsMetrics":')
+    else:
+        parts.append(b'{"agentsMetrics":')
+    parts += [texts[0], b"}}" if version == 2 else b"}"]
+    return b"".join(parts)
+
+
 def render(
     figures: ScopeFigures,
     names: StateNames,
@@ -167,15 +196,4 @@ def render(
     """The whole answer: scope 0 is the window, scopes 1.. the intervals (newest first)
     whose unclipped ends are `intervals`; with `groups`, each scope's metricsPerGroup
     over that directory."""
-    renderer = Renderer(figures, names, totals, groups)
-    body = '{"agentsMetrics":%s}' % renderer.agents_metrics(0)
-    if intervals:
-        by_interval = ",".join(
-            '{"timestamp":%d,"metricsData":{"agentsMetrics":%s}}'
-            % (stamp, renderer.agents_metrics(k))
-            for k, stamp in enumerate(intervals, start=1)
-        )
-        body = '{"metricsByIntervals":[%s],%s' % (by_interval, body[1:])
-    if version == 2:
-        body = '{"meta":{"responseCode":200},"body":%s}' % body
-    return body.encode()
+    return assemble(scope_texts(figures, names, totals, groups), intervals, version)
