@@ -28,9 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agentactivity.api.body import read_body
-from agentactivity.api.common import JSON_MEDIA_TYPE, account_in_path
+from agentactivity.api.common import JSON_MEDIA_TYPE, WebhookHandlers, account_in_path
 from agentactivity.api.errors import ApiError, batch_refusal
-from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.clock import MINUTE_MS
 from agentactivity.events import BatchRefused, EventError, TimeBounds, parse_event
 from agentactivity.platforms.amazon_connect import ConnectEventError, agent_events
@@ -46,8 +45,6 @@ from agentactivity.platforms.firehose import (
     response_body,
 )
 from agentactivity.platforms.sightings import PlatformEvent
-from agentactivity.service import ActivityService
-from agentactivity.service.connectors import ConnectorIngest
 from agentactivity.store import StoreError
 
 log = logging.getLogger("agentactivity.connectors")
@@ -63,13 +60,8 @@ BODY_TIMEOUT_S = 120.0
 WINDOW_MARGIN_MS = 5 * MINUTE_MS
 
 
-class AmazonConnectHandler:
-    def __init__(
-        self, service: ActivityService, connectors: ConnectorIngest, limiter: RateLimiter
-    ) -> None:
-        self.service = service
-        self.connectors = connectors
-        self.limiter = limiter
+class AmazonConnectHandler(WebhookHandlers):
+    """The Firehose HTTP endpoint of create_app (Amazon Connect agent events)."""
 
     async def deliver(self, request: Request) -> Response:
         request_id = request.headers.get(REQUEST_ID_HEADER, "")

@@ -26,9 +26,11 @@ from agentactivity.api.auth import AuthError, OAuthVerifier, authorize
 from agentactivity.api.body import read_body
 from agentactivity.api.dashboard_auth import DashboardTokenVerifier, token_in_request
 from agentactivity.api.errors import ApiError, error_body
+from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
 from agentactivity.directory import OutsideTeam
 from agentactivity.service import ActivityService
+from agentactivity.service.connectors import ConnectorIngest
 from agentactivity.store import StoreError
 
 JSON_MEDIA_TYPE = "application/json"
@@ -115,6 +117,19 @@ class Authenticator:
         except StoreError:
             return True  # cannot tell now: the next check decides (a blip must not cut)
         return True
+
+
+class WebhookHandlers:
+    """The base of the platforms' webhooks (Twilio, Firehose): each authenticates its
+    own way, then spends the connectors' per-account budget and stores through
+    ConnectorIngest (create_app makes one of each for all of them)."""
+
+    def __init__(
+        self, service: ActivityService, connectors: ConnectorIngest, limiter: RateLimiter
+    ) -> None:
+        self.service = service
+        self.connectors = connectors
+        self.limiter = limiter
 
 
 class Handlers:

@@ -27,9 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from agentactivity.api.body import read_body
-from agentactivity.api.common import JSON_MEDIA_TYPE, account_in_path
+from agentactivity.api.common import JSON_MEDIA_TYPE, WebhookHandlers, account_in_path
 from agentactivity.api.errors import ApiError
-from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.events import BatchRefused
 from agentactivity.platforms.twilio import (
     CONNECTOR,
@@ -39,8 +38,6 @@ from agentactivity.platforms.twilio import (
     translate,
 )
 from agentactivity.platforms.twilio_signature import SIGNATURE_HEADER, is_valid
-from agentactivity.service import ActivityService
-from agentactivity.service.connectors import ConnectorIngest
 
 log = logging.getLogger("agentactivity.connectors")
 
@@ -50,15 +47,8 @@ MAX_FORM_BYTES = 256 * 1024
 MAX_FORM_FIELDS = 500
 
 
-class TwilioHandler:
+class TwilioHandler(WebhookHandlers):
     """The Twilio TaskRouter callback endpoint of create_app."""
-
-    def __init__(
-        self, service: ActivityService, connectors: ConnectorIngest, limiter: RateLimiter
-    ) -> None:
-        self.service = service
-        self.connectors = connectors
-        self.limiter = limiter
 
     async def callback(self, request: Request) -> Response:
         account_id = account_in_path(request)
