@@ -26,9 +26,9 @@ derived, so a redelivered record is all duplicates. Pure: no store, no clock.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agentactivity.clock import parse_rfc3339
 from agentactivity.configuration import text_problem
 from agentactivity.events import MAX_CHAT_ID_LEN, MAX_CHATS_LIMIT, MAX_EVENT_ID_LEN
 from agentactivity.platforms.sightings import AMAZON_CONNECT, PlatformEvent, Sighting
@@ -38,8 +38,6 @@ EVENT_TYPES = ("LOGIN", "LOGOUT", "STATE_CHANGE", "HEART_BEAT")
 # The agent status names Connect always has; every other name is a custom status.
 AVAILABLE, OFFLINE = "Available", "Offline"
 CHAT, CONNECTED = "CHAT", "CONNECTED"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 
 class ConnectEventError(ValueError):
@@ -53,15 +51,12 @@ def epoch_ms(value: Any, field: str) -> int:
             f"{field} must be an ISO 8601 time such as 2019-08-13T20:58:44.031Z"
         )
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_rfc3339(value)  # exact to the ms; the zone is required
     except ValueError:
         raise ConnectEventError(
-            f"{field} {value[:40]!r} is not an ISO 8601 time such as 2019-08-13T20:58:44.031Z"
+            f"{field} {value[:40]!r} is not an ISO 8601 time with its zone, such as "
+            "2019-08-13T20:58:44.031Z"
         ) from None
-    if moment.tzinfo is None:
-        raise ConnectEventError(f"{field} {value[:40]!r} has no time zone (Connect writes Z)")
-    # Integer arithmetic on the timedelta: no float rounding of the milliseconds.
-    return (moment - _EPOCH) // _MS
 
 
 def _object(value: Any, field: str, required: bool = True) -> dict[str, Any]:

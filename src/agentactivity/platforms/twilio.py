@@ -26,11 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
 
+from agentactivity.clock import parse_rfc3339
 from agentactivity.directory_items import MAX_NAME_CHARS
 from agentactivity.platforms.sightings import TWILIO, PlatformEvent, Sighting
 from agentactivity.reasons import MAX_TEXT_CHARS
@@ -174,14 +174,12 @@ def event_time(fields: Mapping[str, str]) -> int:
         number = float(stamp)
         return int(number if number >= _MS_THRESHOLD else round(number * 1000))
     try:
-        parsed = datetime.fromisoformat(stamp)
+        return parse_rfc3339(stamp)  # exact to the ms; the offset is required
     except ValueError:
         raise CallbackError(
-            f"Timestamp {stamp!r}: must be epoch seconds, epoch ms or ISO 8601"
+            f"Timestamp {stamp!r}: must be epoch seconds, epoch ms or an ISO 8601 time "
+            "with its UTC offset (2024-03-12T08:00:00Z)"
         ) from None
-    if parsed.tzinfo is None:
-        raise CallbackError(f"Timestamp {stamp!r}: an ISO 8601 time needs its UTC offset")
-    return int(parsed.timestamp() * 1000)
 
 
 def _state_event(fields: Mapping[str, str], settings: TwilioSettings) -> PlatformEvent:
