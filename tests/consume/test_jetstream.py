@@ -20,6 +20,7 @@ from agentactivity.consume.jetstream import (
     SUBJECT_HEADER,
     ConsumeOptions,
     JetStreamConsumer,
+    consume_until_signalled,
     ensure_consumer,
     ensure_stream,
 )
@@ -330,3 +331,25 @@ def test_a_stop_during_an_outage_hands_the_message_back_for_the_next_consumer(
     assert (counts.stored, counts.accepted, counts.redeliveries) == (1, 1, 1)
     assert [e.event_id for e in stored_events(service, ACCOUNT)] == ["y"]
     flaky.close()
+
+
+def test_a_stop_asked_while_starting_ends_the_run_cleanly_and_takes_nothing(
+    names: Names, service: ActivityService
+) -> None:
+    opts = options(names)
+    asked = threading.Event()
+    asked.set()  # as the CLI's early handler does on a SIGTERM before the loop runs
+
+    async def scenario() -> Any:
+        client, js = await setup(names, opts)
+        await publish(js, names.subject(ACCOUNT), orjson.dumps(state(7, 50, "ONLINE", "z")))
+        metrics = ConsumeMetrics()
+        await asyncio.wait_for(consume_until_signalled(service, opts, metrics, asked), 30)
+        info = await js.consumer_info(names.stream, names.durable)
+        await client.close()
+        return metrics.snapshot(), info
+
+    counts, info = run(scenario())
+    assert (counts.stored, counts.invalid) == (0, 0)
+    assert (info.ack_floor.stream_seq, info.num_pending) == (0, 1)  # left for the next
+    assert stored_events(service, ACCOUNT) == []

@@ -66,10 +66,12 @@ def test_consume_serves_its_counts_and_stops_on_sigterm(tmp_path: Path, names: N
     async def publish() -> None:
         client = await connect()
         js = client.jetstream()
-        for body in bodies:
+        for index, body in enumerate(bodies):
+            # The id makes a retried publish (one that timed out but was stored) one message.
+            headers = {"Nats-Msg-Id": f"publish-{index}"}
             for _ in range(100):  # the consumer creates the stream when it starts
                 try:
-                    await js.publish(names.subject(ACCOUNT), body)
+                    await js.publish(names.subject(ACCOUNT), body, headers=headers)
                     break
                 except Exception:
                     await asyncio.sleep(0.1)

@@ -185,6 +185,14 @@ def wait_for(proc: ManagedProcess, names: Names, done: Any, what: str) -> None:
         time.sleep(0.02)
 
 
+def wait_for_line(proc: ManagedProcess, text: str) -> None:
+    deadline = time.monotonic() + 60
+    while text not in proc.stderr_path.read_text():
+        assert proc.running(), f"the consumer exited\n{proc.output()}"
+        assert time.monotonic() < deadline, f"{text} never logged\n{proc.output()}"
+        time.sleep(0.02)
+
+
 def stored_json(store: SQLiteStore, account: str) -> list[bytes]:
     return sorted(
         orjson.dumps(event.to_json(), option=orjson.OPT_SORT_KEYS)
@@ -218,6 +226,8 @@ def test_sigkill_three_times_stores_every_valid_event_once(tmp_path: Path, names
         lambda floor, pending, ack_pending: floor >= last and pending == ack_pending == 0,
         "the whole stream acknowledged",
     )
+    # The earlier consumers may have acknowledged everything: stop this one once it runs.
+    wait_for_line(proc, '"consume: reading')
     assert proc.stop() and proc.proc.returncode == 0, proc.output()
     final = orjson.loads(
         next(x for x in proc.stderr_path.read_text().splitlines() if '"consume: stopped"' in x)

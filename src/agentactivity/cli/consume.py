@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -90,6 +92,10 @@ def consume(
     apart), never dropped. SIGTERM or Ctrl-C finishes the message in hand and exits 0.
     Duplicates (retries, redeliveries) are found by eventId. See docs/connectors.md.
     """
+    # A stop asked for while starting (an orchestrator's SIGTERM) is a clean stop too.
+    stop_asked = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop_asked.set())
     from agentactivity.consume.jetstream import (
         BrokerUnreachable,
         ConsumeOptions,
@@ -133,7 +139,7 @@ def consume(
             durable,
             nats_url,
         )
-        asyncio.run(consume_until_signalled(service, options, metrics))
+        asyncio.run(consume_until_signalled(service, options, metrics, stop_asked))
     except ConsumeSetupError as exc:
         raise fail(str(exc), 2) from exc
     except StoreError as exc:

@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -335,13 +336,19 @@ async def ensure_consumer(js: JetStreamContext, options: ConsumeOptions) -> None
 
 
 async def consume_until_signalled(
-    service: ActivityService, options: ConsumeOptions, metrics: ConsumeMetrics
+    service: ActivityService,
+    options: ConsumeOptions,
+    metrics: ConsumeMetrics,
+    stop_asked: threading.Event | None = None,
 ) -> None:
-    """Run the consumer until SIGTERM or SIGINT, then finish the message in hand."""
+    """Run the consumer until SIGTERM or SIGINT, then finish the message in hand.
+    stop_asked: set by a signal that came while the process was starting."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if stop_asked is not None and stop_asked.is_set():
+        stop.set()
     try:
         await JetStreamConsumer(service, options, metrics, stop).run()
     finally:
