@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import orjson
+
 LEVELS = ("critical", "error", "warning", "info", "debug")
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("agentactivity_request_id", default=None)
@@ -57,7 +59,10 @@ class JsonFormatter(logging.Formatter):
             payload["exc_info"] = self.formatException(record.exc_info)
         if record.stack_info:
             payload["stack_info"] = self.formatStack(record.stack_info)
-        return json.dumps(payload, default=str)
+        try:  # orjson: a fifth of json's time on every request's access line
+            return orjson.dumps(payload, default=str).decode()
+        except TypeError:  # what orjson will not write (an integer past 64 bits, ...)
+            return json.dumps(payload, default=str)
 
 
 def json_handler(stream: TextIO | None = None) -> logging.Handler:

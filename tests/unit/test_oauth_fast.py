@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
+from oauthlib.oauth1.rfc5849 import utils
 
+from agentactivity.api import oauth_fast
 from agentactivity.api.auth import OAuthVerifier
 from agentactivity.credentials import Credentials
 from tests.unit.test_auth import CRED, NOW, OTHER, URL, signed, verifier
@@ -19,6 +23,9 @@ SPECIAL = (
     "http://127.0.0.1:8080/operations/api/account/123/agentactivity"
     "?agentIds=1%2C2,3&to=%E2%82%AC&empty=&x=a+b&x=%7E&timeframe=60"
 )
+
+# Past the length whose parsing is kept (oauth_fast.KEPT_TEXT_MAX): parsed every time.
+LONG = URL.partition("?")[0] + "?agentIds=" + "%2C".join(str(n) for n in range(1000, 1300))
 
 
 def parts(prepared: requests.PreparedRequest) -> tuple[str, str, dict[str, str]]:
@@ -45,7 +52,7 @@ def oauthlib_accepts(v: OAuthVerifier, method: str, uri: str, headers: dict[str,
 
 
 @pytest.mark.parametrize("sig", ["HMAC-SHA1", "HMAC-SHA256"])
-@pytest.mark.parametrize("url", [URL, SPECIAL, URL.partition("?")[0]])
+@pytest.mark.parametrize("url", [URL, SPECIAL, URL.partition("?")[0], LONG])
 def test_plain_signed_requests_take_the_direct_path(sig: str, url: str) -> None:
     v = verifier()
     method, uri, headers = parts(signed(url=url, sig=sig))
@@ -111,7 +118,7 @@ def test_random_corruptions_are_never_accepted_unless_oauthlib_accepts() -> None
     alphabet = 'aZ09%,="~._- &?'
     judged = 0
     for _ in range(400):
-        method, uri, headers = parts(signed(url=rng.choice([URL, SPECIAL])))
+        method, uri, headers = parts(signed(url=rng.choice([URL, SPECIAL, LONG])))
         target = rng.choice(["auth", "uri"])
         text = headers["Authorization"] if target == "auth" else uri
         i = rng.randrange(len(text))
@@ -139,3 +146,14 @@ def test_failures_look_up_the_token_and_sign_whatever_it_is() -> None:
     method, uri, headers = parts(signed(cred=unknown))
     assert not fast_accepts(v, method, uri, headers)
     assert looked_up == ["f" * 30]
+
+
+@given(st.text(max_size=80))
+def test_the_escape_is_oauthlibs_for_any_text(text: str) -> None:
+    assert oauth_fast._escape(text) == utils.escape(text)
+
+
+def test_the_escape_of_every_ascii_character_is_oauthlibs() -> None:
+    every = "".join(chr(c) for c in range(128))
+    assert oauth_fast._escape(every) == utils.escape(every)
+    assert oauth_fast._escape("a b&c=d~e") == "a%20b%26c%3Dd~e"
