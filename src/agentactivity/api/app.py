@@ -111,7 +111,10 @@ def create_app(
     limiter = limiter or RateLimiter.from_settings(service.settings)
     # One authenticator for every handler: OAuth 1.0a, or a dashboard link's token.
     auth = Authenticator(verifier, DashboardTokenVerifier(service.store, service.clock))
-    handlers = ActivityHandlers(service, auth, limiter)
+    # Small queries on the event loop where nothing on their path needs the network or
+    # another process: the embedded store, nonces and the rate window in this process.
+    on_loop = service.store.local_reads and verifier.in_process and limiter.in_process
+    handlers = ActivityHandlers(service, auth, limiter, on_loop)
     # Live state streams: bounded per account, all ended at shutdown (app.state.streams).
     streams = StreamHub(service.settings.max_streams_per_account)
     routes = [

@@ -219,6 +219,11 @@ class OAuthVerifier:
             nonces if nonces is not None else MemoryNonceStore(timestamp_window_s, clock=clock)
         )
 
+    @property
+    def in_process(self) -> bool:
+        """Nonces are kept in this process's memory: spending one does no I/O."""
+        return isinstance(self._nonces, MemoryNonceStore)
+
     def authenticate(
         self, method: str, uri: str, headers: Mapping[str, str], body: bytes | str | None
     ) -> Credentials:

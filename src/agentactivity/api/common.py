@@ -14,10 +14,11 @@ service; none of them imports another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,10 +30,12 @@ from agentactivity.api.errors import ApiError, error_body
 from agentactivity.api.ratelimit import RateLimiter
 from agentactivity.credentials import Credentials
 from agentactivity.directory import OutsideTeam
+from agentactivity.no_wait import WouldWait, never_wait
 from agentactivity.service import ActivityService
 from agentactivity.service.connectors import ConnectorIngest
 from agentactivity.store import StoreError
 
+T = TypeVar("T")
 JSON_MEDIA_TYPE = "application/json"
 # The scope an operation needs: one name, or a tuple of names any one of which will do.
 Scope = str | tuple[str, ...]
@@ -157,6 +160,18 @@ class Handlers:
             )
         except OutsideTeam as exc:
             raise ApiError(403, str(exc)) from exc
+
+    async def at_once_or_in_thread(self, work: Callable[[], T], at_once: bool) -> T:
+        """`work()` on the event loop when `at_once` and nothing in it would wait
+        (no_wait.py: a lock another thread holds, a read of the history), else in a worker
+        thread. `work` must raise WouldWait, if at all, before it changes anything."""
+        if at_once:
+            try:
+                with never_wait():
+                    return work()
+            except WouldWait:
+                pass
+        return await run_in_threadpool(work)
 
     async def body(self, request: Request) -> bytes:
         """The whole body: 413 past `max_body_bytes`, 408 after `body_timeout_seconds`."""

@@ -84,6 +84,11 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._in_progress: dict[str, int] = {}
 
+    @property
+    def in_process(self) -> bool:
+        """The window is in this process's memory: a slot is taken without I/O."""
+        return self._local is not None
+
     @classmethod
     def from_settings(cls, settings: Settings, storage_uri: str | None = None) -> RateLimiter:
         """Limits from the settings; the storage is settings.redis_url if set, else memory."""

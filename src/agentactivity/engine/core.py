@@ -18,6 +18,7 @@ from agentactivity.engine.frozen import FrozenAccount, freeze, thaw
 from agentactivity.engine.render import assemble, render, scope_texts
 from agentactivity.engine.scope_cache import DEFAULT_MAX_BYTES, ScopeCache
 from agentactivity.events import Event
+from agentactivity.no_wait import WouldWait, held
 from agentactivity.query import ActivityQuery, StateNames, interval_scopes
 
 
@@ -88,7 +89,7 @@ class Engine:
 
     def horizon(self, account_id: str) -> int:
         """Figures of the account are exact from this instant on (see AccountTimelines)."""
-        with self._lock:
+        with held(self._lock):
             account = self._accounts.get(account_id)
             return account.horizon if account else BEGINNING
 
@@ -106,7 +107,7 @@ class Engine:
                 self._scopes.clear(account_id)
 
     def last_seq(self, account_id: str) -> int:
-        with self._lock:
+        with held(self._lock):
             account = self._accounts.get(account_id)
             return account.last_seq if account else 0
 
@@ -167,7 +168,7 @@ class Engine:
         """Each scope's `agentsMetrics`: kept ones as they are, the others rendered from
         figures of those scopes alone (then kept)."""
         selection = (query.agent_ids, query.totals, query.interval or 0)
-        with self._lock:
+        with held(self._lock):
             generation = self._scopes.generation(account_id)
             texts = self._scopes.get(account_id, selection, scopes)
             missing = [k for k, text in enumerate(texts) if text is None]
@@ -179,8 +180,11 @@ class Engine:
         for k, text in zip(missing, scope_texts(figures, self.names, query.totals), strict=True):
             texts[k] = text
         done = [text for text in texts if text is not None]
-        with self._lock:
-            self._scopes.put(account_id, selection, scopes, done, generation)
+        try:
+            with held(self._lock):
+                self._scopes.put(account_id, selection, scopes, done, generation)
+        except WouldWait:
+            pass  # on the event loop with the lock taken: exact all the same, not kept
         return done
 
     def agent_activity(

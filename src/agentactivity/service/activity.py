@@ -22,6 +22,7 @@ from agentactivity.engine import Engine
 from agentactivity.engine.account import AccountTimelines, ScopeFigures
 from agentactivity.events import Event, TimeBounds, checked_batch
 from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
+from agentactivity.no_wait import WouldWait, waiting_forbidden
 from agentactivity.query import ActivityQuery
 from agentactivity.service.directory import DirectoryCache
 from agentactivity.service.history import FOREVER, History, by_agent
@@ -250,17 +251,28 @@ class ActivityService:
         self, account_id: str, query: ActivityQuery, now_ms: int | None = None
     ) -> bytes:
         """The response body as JSON; `now_ms` is the instant the request was validated
-        against. Raises UnknownGroups for an unknown or deleted id of `agentGroupIds`."""
+        against. Raises UnknownGroups for an unknown or deleted id of `agentGroupIds`.
+
+        On the event loop (no_wait.py) anything beyond the engine's memory and one short
+        store read (the directory, a catch-up, the history) raises WouldWait instead."""
+        quick = waiting_forbidden()
         directory = None
         if query.agent_group_ids is not None or query.group_totals:
+            if quick:
+                raise WouldWait("the directory is read")
             # One snapshot for the filter and the rollups: membership as it is now.
             directory = self.directory(account_id)
             selected = directory.select(query.agent_ids, query.agent_group_ids)
             query = dataclasses.replace(query, agent_ids=selected)
         if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            if quick:
+                raise WouldWait("events to catch up on")
             self.catch_up(account_id)
         now = self.clock() if now_ms is None else now_ms
-        past = self._past(account_id, query.agent_ids, *query.window(now))
+        start, end = query.window(now)
+        if quick and start < self.engine.horizon(account_id):
+            raise WouldWait("the history is read")
+        past = self._past(account_id, query.agent_ids, start, end)
         return self.engine.agent_activity_json(account_id, query, now, directory, past)
 
     def scope_figures(

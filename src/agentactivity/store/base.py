@@ -83,6 +83,9 @@ class Store(Protocol):
     status_changes: StatusChanges
     # The connectors' settings and the platforms' agent ids (store/connectors.py).
     connectors: Connectors
+    # Reads are short and on this machine (an embedded file, no network round trip):
+    # small queries may then be answered on the event loop (no_wait.py).
+    local_reads: bool
 
     def append(self, account_id: str, events: list[Event]) -> AppendResult:
         """Store the events not seen before (by eventId), atomically and durably."""

@@ -34,6 +34,9 @@ from agentactivity.store.status_changes import StatusChanges
 
 
 class SqlStore:
+    # Whether reads are short and on this machine (SQLite), not across a network.
+    local_reads = False
+
     def __init__(self, adapter: Adapter, auto_migrate: bool = True) -> None:
         """Take over `adapter` (closed here if the schema check or migration fails) and
         bring its schema to the latest version, or only check it unless `auto_migrate`."""

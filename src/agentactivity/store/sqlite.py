@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from agentactivity.no_wait import held
 from agentactivity.store.adapter import NOTHING_CHANGED, Ddl, Row
 from agentactivity.store.base import StoreBusyError, StoreError
 from agentactivity.store.sql_store import SqlStore
@@ -285,7 +286,8 @@ class SQLiteAdapter:
 
     @contextmanager
     def read(self) -> Iterator[_Statements]:
-        with self._lock:
+        # On the event loop (no_wait.py) a read does not wait for another thread's.
+        with held(self._lock):
             try:
                 yield self._sql
             except sqlite3.DatabaseError as exc:
@@ -319,6 +321,9 @@ class SQLiteStore(SqlStore):
     bare path or ":memory:". `busy_timeout_s`: how long to wait for a lock another
     process holds (default BUSY_TIMEOUT_S) before a StoreBusyError. `cache_mib`: SQLite's
     page cache (default SQLite's own, 2 MB)."""
+
+    # Reads are short and on this machine: small queries may run on the event loop.
+    local_reads = True
 
     def __init__(
         self,
