@@ -29,7 +29,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -42,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import orjson
 from rich.console import Console
 from rich.progress import (
@@ -71,6 +69,7 @@ from bench import (
     transfer,
 )
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
+from bench.machine import code_version, machine
 from bench.report import evaluate_targets, markdown, print_tables
 
 ACCOUNT = "bench"
@@ -114,41 +113,6 @@ class Timer:
 
 def _strip(measure: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in measure.items() if k != "result"}
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "duckdb": duckdb.__version__,
-        "orjson": orjson.__version__,
-        "platform": platform.platform(),
-    }
-
-
-def code_version() -> dict[str, Any]:
-    """The commit measured, and whether src/ had uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    return {
-        "commit": git("rev-parse", "--short", "HEAD") or None,
-        "src_modified": bool(git("status", "--porcelain", "--", "src")),
-    }
 
 
 def served(engine: Engine, query: ActivityQuery, end: int) -> Callable[[], bytes]:
