@@ -71,48 +71,12 @@ from bench import (
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
 from bench.machine import code_version, machine
 from bench.report import evaluate_targets, markdown, print_tables
+from bench.timing import Timer, without_result
 
 ACCOUNT = "bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_VARIABLE = "AGENTACTIVITY_BENCH_POSTGRES"  # an empty database for the history measures
 REFERENCE_AGENTS = 1000  # the targets of the issue are stated at 1,000 agents
-
-
-class Timer:
-    """Median of repeated runs: at least `min_runs`, at most `repeat`, and no more once
-    `budget_s` seconds have been spent (after `min_runs`). One untimed warm-up first."""
-
-    def __init__(self, repeat: int, min_runs: int, budget_s: float) -> None:
-        self.repeat, self.min_runs, self.budget_s = repeat, min_runs, budget_s
-
-    def __call__(
-        self, fn: Callable[[], Any], advance: Callable[[int], None] | None = None
-    ) -> dict[str, Any]:
-        t0 = time.perf_counter()
-        result = fn()
-        cold = time.perf_counter() - t0
-        times: list[float] = []
-        spent = 0.0
-        while len(times) < self.repeat and (len(times) < self.min_runs or spent < self.budget_s):
-            t0 = time.perf_counter()
-            fn()
-            elapsed = time.perf_counter() - t0
-            times.append(elapsed)
-            spent += elapsed
-            if advance:
-                advance(1)
-        return {
-            "median_ms": statistics.median(times) * 1000,
-            "min_ms": min(times) * 1000,
-            "max_ms": max(times) * 1000,
-            "runs": len(times),
-            "first_ms": cold * 1000,
-            "result": result,
-        }
-
-
-def _strip(measure: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in measure.items() if k != "result"}
 
 
 def served(engine: Engine, query: ActivityQuery, end: int) -> Callable[[], bytes]:
@@ -218,8 +182,8 @@ class Bench:
             results[name] = {
                 "query": QUERY_TEXT[name],
                 "bytes": len(floor.pop("result")),
-                "engine": _strip(measured),
-                "floor": _strip(floor),
+                "engine": without_result(measured),
+                "floor": without_result(floor),
             }
         if profile:
             out["profiles"] = self.profile_queries(engine, qs, end)
