@@ -69,38 +69,14 @@ from bench import (
     transfer,
 )
 from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
+from bench.in_process import ACCOUNT, build_engine, decoded, engine_output, served
 from bench.machine import code_version, machine
 from bench.report import evaluate_targets, markdown, print_tables
 from bench.timing import Timer, without_result
 
-ACCOUNT = "bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_VARIABLE = "AGENTACTIVITY_BENCH_POSTGRES"  # an empty database for the history measures
 REFERENCE_AGENTS = 1000  # the targets of the issue are stated at 1,000 agents
-
-
-def served(engine: Engine, query: ActivityQuery, end: int) -> Callable[[], bytes]:
-    """The engine's answer as the server sends it: JSON bytes."""
-    return lambda: engine.agent_activity_json(ACCOUNT, query, end)
-
-
-def engine_output(engine: Engine) -> str:
-    return "JSON bytes (Engine.agent_activity_json)"
-
-
-def decoded(answer: Any) -> dict[str, Any]:
-    return dict(orjson.loads(answer)) if isinstance(answer, bytes) else dict(answer)
-
-
-def build_engine(events: list[Any], advance: Callable[[int], None] | None = None) -> Engine:
-    # No kept scopes (engine/scope_cache.py): the in-process figures time the rendering
-    # (what a first query costs); over HTTP the server keeps them as it does in service.
-    engine = Engine(cache_bytes=0)
-    for i in range(0, len(events), 1000):
-        engine.apply(ACCOUNT, enumerate(events[i : i + 1000], start=i + 1))
-        if advance:
-            advance(1)
-    return engine
 
 
 def duckdb_figures(
