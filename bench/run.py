@@ -40,7 +40,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 from rich.console import Console
 from rich.progress import (
@@ -68,7 +67,7 @@ from bench import (
     throughput,
     transfer,
 )
-from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
+from bench.data import QUERY_TEXT, Dataset, http_params, queries, scopes_of, simulate
 from bench.in_process import ACCOUNT, build_engine, decoded, engine_output, served
 from bench.machine import code_version, machine
 from bench.report import evaluate_targets, markdown, print_tables
@@ -77,41 +76,6 @@ from bench.timing import Timer, without_result
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_VARIABLE = "AGENTACTIVITY_BENCH_POSTGRES"  # an empty database for the history measures
 REFERENCE_AGENTS = 1000  # the targets of the issue are stated at 1,000 agents
-
-
-def duckdb_figures(
-    con: duckdb.DuckDBPyConnection, query: ActivityQuery
-) -> tuple[Callable[[], list[tuple[Any, ...]]], list[int]]:
-    """The timed DuckDB call for one query (scopes table set up first) and its stamps."""
-    scopes, stamps = scopes_of(query, query.to or 0)
-    sql_baseline.set_scopes(con, scopes)
-    sql = sql_baseline.prepare(query.agent_ids)
-    window_end = scopes[0][1]
-    return (lambda: sql_baseline.run(con, sql, window_end)), stamps
-
-
-def check_adversarial(end: int, threads: int | None) -> dict[str, Any]:
-    """DuckDB against the engine on events made to break naive implementations."""
-    checked = 0
-    for seed in range(3):
-        events = adversarial(seed, end)
-        engine = build_engine(events)
-        con = sql_baseline.connect(threads)
-        sql_baseline.load(con, events)
-        extra = {"Q5": ActivityQuery(timeframe=180, agent_ids=None, version=2, interval=5, to=end)}
-        for name, query in {**queries(end), **extra}.items():
-            run, _ = duckdb_figures(con, query)
-            check.assert_same(
-                f"adversarial seed {seed} {name}",
-                engine,
-                ACCOUNT,
-                query,
-                engine.agent_activity(ACCOUNT, query, end),
-                run(),
-            )
-            checked += 1
-        con.close()
-    return {"datasets": 3, "queries_checked": checked, "events_per_dataset": len(events)}
 
 
 class Bench:
@@ -188,7 +152,7 @@ class Bench:
         load_s = time.perf_counter() - t0
         advance = self.step(f"{agents:,} agents: DuckDB check + Q1-Q4", None)
         for name, query in qs.items():
-            run, _ = duckdb_figures(con, query)
+            run, _ = check.duckdb_figures(con, query)
             # FIRST: the same figures, or no timing at all.
             check.assert_same(
                 f"{agents} agents {name}", engine, ACCOUNT, query, answers[name], run()
@@ -430,7 +394,7 @@ def run_all(
     bench: Bench, args: argparse.Namespace, end: int, reference: int, results: dict[str, Any]
 ) -> None:
     bench.log("checking DuckDB's SQL against the engine on adversarial events")
-    results["adversarial_check"] = check_adversarial(end, args.duckdb_threads)
+    results["adversarial_check"] = check.check_adversarial(end, args.duckdb_threads)
     for agents in args.agent_counts:
         http = agents <= args.http_max_agents
         profile = agents == reference and not args.no_profile
