@@ -56,8 +56,9 @@ from bench import (
 )
 from bench.data import simulate
 from bench.machine import code_version, machine
-from bench.report import evaluate_targets, markdown, print_tables
+from bench.report import markdown, print_tables
 from bench.steps import RESULTS, Bench
+from bench.targets import evaluate_targets
 
 PG_VARIABLE = "AGENTACTIVITY_BENCH_POSTGRES"  # an empty database for the history measures
 REFERENCE_AGENTS = 1000  # the targets of the issue are stated at 1,000 agents
