@@ -7,17 +7,23 @@ Two levels, both over every scope (the window and each interval) and every agent
 - the whole response: the JSON structure built from DuckDB's numbers by
   `sql_baseline.shape` (listing rule, key order, reason order, floored seconds) against
   the engine's `agent_activity` answer.
+
+`check_adversarial` makes that assertion on events made to break naive implementations,
+before the benchmark proper; `duckdb_figures` is the DuckDB call checked, then timed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import duckdb
 
 from agentactivity.engine import Engine
 from agentactivity.query import ActivityQuery
 from bench import sql_baseline
-from bench.data import scopes_of
+from bench.data import adversarial, queries, scopes_of
+from bench.in_process import ACCOUNT, build_engine
 
 STATE_KEYS = ("ONLINE", "BACK_SOON", "AWAY")
 
@@ -97,3 +103,38 @@ def assert_same(
     if theirs != ours:
         where = sql_baseline.first_difference(ours, theirs)
         raise Mismatch(f"{name}: the response built from DuckDB's figures differs at {where}")
+
+
+def duckdb_figures(
+    con: duckdb.DuckDBPyConnection, query: ActivityQuery
+) -> tuple[Callable[[], list[tuple[Any, ...]]], list[int]]:
+    """The timed DuckDB call for one query (scopes table set up first) and its stamps."""
+    scopes, stamps = scopes_of(query, query.to or 0)
+    sql_baseline.set_scopes(con, scopes)
+    sql = sql_baseline.prepare(query.agent_ids)
+    window_end = scopes[0][1]
+    return (lambda: sql_baseline.run(con, sql, window_end)), stamps
+
+
+def check_adversarial(end: int, threads: int | None) -> dict[str, Any]:
+    """DuckDB against the engine on events made to break naive implementations."""
+    checked = 0
+    for seed in range(3):
+        events = adversarial(seed, end)
+        engine = build_engine(events)
+        con = sql_baseline.connect(threads)
+        sql_baseline.load(con, events)
+        extra = {"Q5": ActivityQuery(timeframe=180, agent_ids=None, version=2, interval=5, to=end)}
+        for name, query in {**queries(end), **extra}.items():
+            run, _ = duckdb_figures(con, query)
+            assert_same(
+                f"adversarial seed {seed} {name}",
+                engine,
+                ACCOUNT,
+                query,
+                engine.agent_activity(ACCOUNT, query, end),
+                run(),
+            )
+            checked += 1
+        con.close()
+    return {"datasets": 3, "queries_checked": checked, "events_per_dataset": len(events)}

@@ -17,7 +17,7 @@ level 1 over the answer in the server plus its decompression in the client, adde
 Q2's time as an estimate (`Q2 gzip`; the transfer of fewer bytes on loopback saves
 almost nothing).
 
-`make bench` runs this on the server it has filled (bench/run.py); alone, it simulates
+`make bench` runs this on the server it has filled (bench/steps.py); alone, it simulates
 the day, fills a server and measures. `--keep DIR` keeps the filled SQLite file there
 and reuses it on the next run (the simulation's end is kept beside it).
 """

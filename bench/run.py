@@ -26,24 +26,15 @@ Prints Rich tables, writes bench/results/latest.json and bench/results/latest.md
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import numpy as np
-import orjson
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -53,399 +44,24 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from agentactivity.engine import Engine
-from agentactivity.query import ActivityQuery
 from bench import (
-    ceiling,
     check,
     directory_load,
-    floor,
     groups,
     history_window,
-    httpbench,
     partitions,
-    profiling,
     restart,
-    sql_baseline,
     throughput,
     transfer,
 )
-from bench.data import QUERY_TEXT, Dataset, adversarial, http_params, queries, scopes_of, simulate
-from bench.report import evaluate_targets, markdown, print_tables
+from bench.data import simulate
+from bench.machine import code_version, machine
+from bench.report import markdown, print_tables
+from bench.steps import RESULTS, Bench
+from bench.targets import evaluate_targets
 
-ACCOUNT = "bench"
-RESULTS = Path(__file__).resolve().parent / "results"
 PG_VARIABLE = "AGENTACTIVITY_BENCH_POSTGRES"  # an empty database for the history measures
 REFERENCE_AGENTS = 1000  # the targets of the issue are stated at 1,000 agents
-
-
-class Timer:
-    """Median of repeated runs: at least `min_runs`, at most `repeat`, and no more once
-    `budget_s` seconds have been spent (after `min_runs`). One untimed warm-up first."""
-
-    def __init__(self, repeat: int, min_runs: int, budget_s: float) -> None:
-        self.repeat, self.min_runs, self.budget_s = repeat, min_runs, budget_s
-
-    def __call__(
-        self, fn: Callable[[], Any], advance: Callable[[int], None] | None = None
-    ) -> dict[str, Any]:
-        t0 = time.perf_counter()
-        result = fn()
-        cold = time.perf_counter() - t0
-        times: list[float] = []
-        spent = 0.0
-        while len(times) < self.repeat and (len(times) < self.min_runs or spent < self.budget_s):
-            t0 = time.perf_counter()
-            fn()
-            elapsed = time.perf_counter() - t0
-            times.append(elapsed)
-            spent += elapsed
-            if advance:
-                advance(1)
-        return {
-            "median_ms": statistics.median(times) * 1000,
-            "min_ms": min(times) * 1000,
-            "max_ms": max(times) * 1000,
-            "runs": len(times),
-            "first_ms": cold * 1000,
-            "result": result,
-        }
-
-
-def _strip(measure: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in measure.items() if k != "result"}
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "duckdb": duckdb.__version__,
-        "orjson": orjson.__version__,
-        "platform": platform.platform(),
-    }
-
-
-def code_version() -> dict[str, Any]:
-    """The commit measured, and whether src/ had uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    return {
-        "commit": git("rev-parse", "--short", "HEAD") or None,
-        "src_modified": bool(git("status", "--porcelain", "--", "src")),
-    }
-
-
-def served(engine: Engine, query: ActivityQuery, end: int) -> Callable[[], bytes]:
-    """The engine's answer as the server sends it: JSON bytes."""
-    return lambda: engine.agent_activity_json(ACCOUNT, query, end)
-
-
-def engine_output(engine: Engine) -> str:
-    return "JSON bytes (Engine.agent_activity_json)"
-
-
-def decoded(answer: Any) -> dict[str, Any]:
-    return dict(orjson.loads(answer)) if isinstance(answer, bytes) else dict(answer)
-
-
-def build_engine(events: list[Any], advance: Callable[[int], None] | None = None) -> Engine:
-    # No kept scopes (engine/scope_cache.py): the in-process figures time the rendering
-    # (what a first query costs); over HTTP the server keeps them as it does in service.
-    engine = Engine(cache_bytes=0)
-    for i in range(0, len(events), 1000):
-        engine.apply(ACCOUNT, enumerate(events[i : i + 1000], start=i + 1))
-        if advance:
-            advance(1)
-    return engine
-
-
-def duckdb_figures(
-    con: duckdb.DuckDBPyConnection, query: ActivityQuery
-) -> tuple[Callable[[], list[tuple[Any, ...]]], list[int]]:
-    """The timed DuckDB call for one query (scopes table set up first) and its stamps."""
-    scopes, stamps = scopes_of(query, query.to or 0)
-    sql_baseline.set_scopes(con, scopes)
-    sql = sql_baseline.prepare(query.agent_ids)
-    window_end = scopes[0][1]
-    return (lambda: sql_baseline.run(con, sql, window_end)), stamps
-
-
-def check_adversarial(end: int, threads: int | None) -> dict[str, Any]:
-    """DuckDB against the engine on events made to break naive implementations."""
-    checked = 0
-    for seed in range(3):
-        events = adversarial(seed, end)
-        engine = build_engine(events)
-        con = sql_baseline.connect(threads)
-        sql_baseline.load(con, events)
-        extra = {"Q5": ActivityQuery(timeframe=180, agent_ids=None, version=2, interval=5, to=end)}
-        for name, query in {**queries(end), **extra}.items():
-            run, _ = duckdb_figures(con, query)
-            check.assert_same(
-                f"adversarial seed {seed} {name}",
-                engine,
-                ACCOUNT,
-                query,
-                engine.agent_activity(ACCOUNT, query, end),
-                run(),
-            )
-            checked += 1
-        con.close()
-    return {"datasets": 3, "queries_checked": checked, "events_per_dataset": len(events)}
-
-
-class Bench:
-    def __init__(self, args: argparse.Namespace, console: Console, progress: Progress) -> None:
-        self.args = args
-        self.console = console
-        self.progress = progress
-        self.timer = Timer(args.repeat, args.min_runs, args.budget)
-        self.workdir = Path(tempfile.mkdtemp(prefix="agentactivity-bench-"))
-
-    def step(self, description: str, total: int | None) -> Callable[[int], None]:
-        task = self.progress.add_task(description, total=total)
-        return lambda n: self.progress.advance(task, n)
-
-    def log(self, message: str) -> None:
-        self.progress.console.log(message)
-
-    # -- one agent count -------------------------------------------------------------
-
-    def run_agents(self, agents: int, end: int, http: bool, profile: bool) -> dict[str, Any]:
-        hours = self.args.hours
-        out: dict[str, Any] = {"agents": agents, "hours": hours}
-        ds = simulate(agents, hours, end, self.step(f"{agents:,} agents: simulate", 2 * hours))
-        out["events"] = len(ds.events)
-        self.log(f"{agents:,} agents x {hours:g} h: {len(ds.events):,} events")
-
-        advance = self.step(f"{agents:,} agents: build the engine", -(-len(ds.events) // 1000))
-        t0 = time.perf_counter()
-        engine = build_engine(ds.events, advance)
-        out["engine_build_events_per_s"] = len(ds.events) / (time.perf_counter() - t0)
-        out["engine_output"] = engine_output(engine)
-        gc.collect()
-        gc.freeze()  # as the service does after loading: the collector skips the data
-
-        qs = queries(end)
-        answers: dict[str, dict[str, Any]] = {}
-        results: dict[str, dict[str, Any]] = {}
-        advance = self.step(f"{agents:,} agents: Q1-Q4 in-process", None)
-        for name, query in qs.items():
-            measured = self.timer(served(engine, query, end), advance)
-            answer = decoded(measured.pop("result"))
-            answers[name] = answer
-            floor = self.timer(partial(orjson.dumps, answer), advance)
-            results[name] = {
-                "query": QUERY_TEXT[name],
-                "bytes": len(floor.pop("result")),
-                "engine": _strip(measured),
-                "floor": _strip(floor),
-            }
-        if profile:
-            out["profiles"] = self.profile_queries(engine, qs, end)
-
-        self.run_duckdb(ds, engine, qs, answers, results)
-        if http:
-            out["http"] = self.run_http(ds, qs, answers, results, profile)
-            out["floor"] = out["http"].pop("floor")
-        out["queries"] = results
-        gc.unfreeze()
-        gc.collect()
-        return out
-
-    def run_duckdb(
-        self,
-        ds: Dataset,
-        engine: Engine,
-        qs: dict[str, ActivityQuery],
-        answers: dict[str, dict[str, Any]],
-        results: dict[str, dict[str, Any]],
-    ) -> None:
-        agents = ds.agents
-        con = sql_baseline.connect(self.args.duckdb_threads)
-        t0 = time.perf_counter()
-        sql_baseline.load(con, ds.events)
-        load_s = time.perf_counter() - t0
-        advance = self.step(f"{agents:,} agents: DuckDB check + Q1-Q4", None)
-        for name, query in qs.items():
-            run, _ = duckdb_figures(con, query)
-            # FIRST: the same figures, or no timing at all.
-            check.assert_same(
-                f"{agents} agents {name}", engine, ACCOUNT, query, answers[name], run()
-            )
-            measured = self.timer(run, advance)
-            measured.pop("result")
-            results[name]["duckdb"] = measured
-            results[name]["duckdb_load_s"] = load_s
-        con.close()
-        self.log(f"{agents:,} agents: DuckDB's figures equal the engine's for Q1-Q4")
-
-    def run_http(
-        self,
-        ds: Dataset,
-        qs: dict[str, ActivityQuery],
-        answers: dict[str, dict[str, Any]],
-        results: dict[str, dict[str, Any]],
-        profile: bool,
-    ) -> dict[str, Any]:
-        agents = ds.agents
-        out: dict[str, Any] = {}
-        with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
-            with httpbench.serve(tmp) as server:
-                batches = -(-len(ds.raw) // httpbench.BATCH)
-                seconds, accepted = server.ingest(
-                    ds.raw, self.step(f"{agents:,} agents: HTTP ingest (batches)", batches)
-                )
-                if accepted != len(ds.raw):
-                    raise RuntimeError(f"{accepted} of {len(ds.raw)} events accepted")
-                out["ingest_events_per_s"] = accepted / seconds
-                out["ingest_s"] = seconds
-                advance = self.step(f"{agents:,} agents: Q1-Q4 over HTTP", None)
-                for name, query in qs.items():
-                    params = http_params(query)
-                    measured = self.timer(partial(server.query, params), advance)
-                    _, body = measured.pop("result")
-                    if orjson.loads(body) != answers[name]:
-                        raise check.Mismatch(f"{name}: the HTTP answer is not the in-process one")
-                    results[name]["http"] = measured
-                # SPEC 11: the answers against their floor, in turn with /healthz.
-                runs = self.args.repeat * 2
-                advance = self.step(f"{agents:,} agents: against the floor", runs + 1)
-                out["floor"] = floor.measure(server, ds.end, runs=runs, advance=advance)
-                out["server_rss_bytes"] = httpbench.server_rss(server)
-            advance = self.step(f"{agents:,} agents: executemany ceiling", 2 * batches)
-            path = Path(tmp) / "ceiling.db"
-            out["ceiling_events_per_s"] = ceiling.executemany_rate(path, ds.events, advance=advance)
-            path2 = Path(tmp) / "ceiling-plain.db"
-            out["ceiling_no_index_events_per_s"] = ceiling.executemany_rate(
-                path2, ds.events, with_index=False, advance=advance
-            )
-            out["ingest_share_of_ceiling"] = (
-                out["ingest_events_per_s"] / out["ceiling_events_per_s"]
-            )
-            if profile:
-                stages = profiling.ingest_stages(
-                    ds.raw, Path(tmp), self.step(f"{agents:,} agents: ingest stages", batches)
-                )
-                n = len(ds.raw)
-                per_event = {
-                    k.replace("_s", "_us_per_event"): v * 1e6 / n for k, v in stages.items()
-                }
-                per_event["http_total_us_per_event"] = seconds * 1e6 / n
-                per_event["http_oauth_client_rest_us_per_event"] = (
-                    seconds * 1e6 / n - sum(stages.values()) * 1e6 / n
-                )
-                per_event["ceiling_us_per_event"] = 1e6 / out["ceiling_events_per_s"]
-                out["ingest_stages"] = per_event
-        return out
-
-    # -- once -------------------------------------------------------------------------
-
-    def profile_queries(
-        self, engine: Engine, qs: dict[str, ActivityQuery], end: int
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        advance = self.step("profiles of Q1 and Q2 (in-process)", 4)
-        account = engine.account(ACCOUNT)
-        for name in ("Q1", "Q2"):
-            query = qs[name]
-            fn = served(engine, query, end)
-            # The numeric part alone (ms figures as arrays) against the whole answer:
-            # the rest is shaping the figures into dicts and lists.
-            scopes, _ = scopes_of(query, end)
-            if account is not None:
-                figures = self.timer(partial(account.figures, query.agent_ids, scopes))
-                whole = self.timer(fn)
-                out[f"{name}_split"] = {
-                    "figures_ms": figures["median_ms"],
-                    "whole_ms": whole["median_ms"],
-                    "shaping_ms": whole["median_ms"] - figures["median_ms"],
-                }
-            out[name] = profiling.top_functions(fn, runs=5)
-            advance(1)
-            tree = RESULTS / f"profile-{name}.txt"
-            if profiling.call_tree(fn, runs=5, path=tree):
-                out[f"{name}_call_tree"] = str(tree.relative_to(RESULTS.parent.parent))
-            advance(1)
-        return out
-
-    def history(self, agents: int, end: int) -> dict[str, Any]:
-        """Q1 over the last 24 h of 24 h of history versus of 10x that history.
-
-        Both engines are built first and their Q1 timed in alternation (one run of each,
-        again and again), so that the load of a shared machine weighs on both alike."""
-        out: dict[str, Any] = {"agents": agents}
-        served_by: dict[str, Callable[[], bytes]] = {}
-        engines = []
-        query = queries(end)["Q1"]
-        for hours in (self.args.hours, 10 * self.args.hours):
-            key = f"{hours:g}h"
-            ds = simulate(
-                agents, hours, end, self.step(f"history: {hours:g} h simulate", 2 * hours)
-            )
-            engine = build_engine(ds.events)
-            engines.append(engine)
-            served_by[key] = served(engine, query, end)
-            out[key] = {"events": len(ds.events)}
-            del ds
-        gc.collect()
-        gc.freeze()
-        times: dict[str, list[float]] = {key: [] for key in served_by}
-
-        def both() -> None:
-            for key, fn in served_by.items():
-                t0 = time.perf_counter()
-                fn()
-                times[key].append(time.perf_counter() - t0)
-
-        self.timer(both, self.step("history: Q1 at 1x and 10x, alternately", None))
-        for key, measured in times.items():
-            measured = measured[1:]  # the first call of each was the warm-up
-            out[key].update(q1_engine_ms=statistics.median(measured) * 1000, runs=len(measured))
-        short, long = (times[key][1:] for key in served_by)
-        out["ratio"] = (
-            out[f"{10 * self.args.hours:g}h"]["q1_engine_ms"]
-            / (out[f"{self.args.hours:g}h"]["q1_engine_ms"])
-        )
-        out["paired_ratio"] = statistics.median(b / a for a, b in zip(short, long))
-        engines.clear()
-        served_by.clear()
-        gc.unfreeze()
-        gc.collect()
-        return out
-
-    def memory(self, agents: int, end: int) -> dict[str, Any]:
-        self.step(f"memory: {agents:,} agents x {self.args.hours:g} h, fresh process", None)
-        cmd = [
-            sys.executable,
-            "-m",
-            "bench.memory",
-            "--agents",
-            str(agents),
-            "--hours",
-            str(self.args.hours),
-            "--end",
-            str(end),
-        ]
-        root = Path(__file__).resolve().parent.parent
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=root)
-        return dict(json.loads(done.stdout))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -526,7 +142,7 @@ def run_all(
     bench: Bench, args: argparse.Namespace, end: int, reference: int, results: dict[str, Any]
 ) -> None:
     bench.log("checking DuckDB's SQL against the engine on adversarial events")
-    results["adversarial_check"] = check_adversarial(end, args.duckdb_threads)
+    results["adversarial_check"] = check.check_adversarial(end, args.duckdb_threads)
     for agents in args.agent_counts:
         http = agents <= args.http_max_agents
         profile = agents == reference and not args.no_profile
