@@ -85,16 +85,16 @@ def feed_cost_ms(streamed: bool, batches: int = 10, agents: int = 1000) -> float
     now = [1_800_000_000_000]
     service = ActivityService(store, Settings(db_url=":memory:"), clock=lambda: now[0])
     if streamed:
-        service.open_feed(ACCOUNT, None)
+        service.live.open_feed(ACCOUNT, None)
     spent: list[float] = []
-    applied = service.feed.applied
+    applied = service.live.feed.applied
 
     def timed(*args: Any) -> None:
         started = time.perf_counter()
         applied(*args)
         spent.append(time.perf_counter() - started)
 
-    service.feed.applied = timed  # type: ignore[method-assign,assignment]
+    service.live.feed.applied = timed  # type: ignore[method-assign,assignment]
     names = ["ONLINE", "AWAY", "BACK_SOON"]
     for batch in range(batches):
         now[0] += 60_000

@@ -14,8 +14,8 @@ everything up to id N resumes right after the last entry with id <= N, unless an
 with id N is timed (it cannot be told whether the client saw it): then it gets a
 snapshot instead, as it does when N is older than the log.
 
-No I/O and no asyncio here: objects come from an `Evaluate` callback (the service's
-current-state function), and listeners are plain callables.
+No I/O and no asyncio here: objects come from an `Evaluate` callback (the current-state
+function of service/live_state.py), and listeners are plain callables.
 """
 
 from __future__ import annotations

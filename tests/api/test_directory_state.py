@@ -109,7 +109,7 @@ def test_a_team_stream_follows_its_members_and_the_directory(
         await everyone.until(lambda body: b"event: snapshot" in body)
         (snapshot,) = _data(stream, "snapshot")
         assert list(snapshot["agents"]) == ["10", "11"]
-        assert snapshot == service.current_state(ACCOUNT, None, clock.now, (SALES,))
+        assert snapshot == service.live.current_state(ACCOUNT, None, clock.now, (SALES,))
 
         await asyncio.to_thread(
             ingest,
@@ -138,7 +138,7 @@ def test_a_team_stream_follows_its_members_and_the_directory(
         latest = _data(stream, "snapshot")[-1]
         assert list(latest["agents"]) == ["10", "11", "12"]
         assert latest["agents"]["12"]["agentGroupId"] == SALES
-        assert latest == service.current_state(ACCOUNT, None, clock.now, (SALES,))
+        assert latest == service.live.current_state(ACCOUNT, None, clock.now, (SALES,))
         # The unfiltered stream just sees the moved agent's new object.
         await everyone.until(lambda body: body.count(b'"agentGroupId":"1"') >= 1)
         assert _data(everyone, "snapshot")[1:] == []

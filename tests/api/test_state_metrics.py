@@ -51,7 +51,7 @@ def test_agent_gauges_match_the_current_state_listing(
         ],
     )
     found = families(client)
-    listing = service.current_state(ACCOUNT, None, now)["agents"]
+    listing = service.live.current_state(ACCOUNT, None, now)["agents"]
     expected = Counter(agent["state"] for agent in listing.values())
     agents = values(found["agentactivity_agents"])
     for name in STATES:

@@ -202,7 +202,9 @@ def test_snapshot_then_changes_then_disconnect_releases_the_slot(
         assert app.state.streams.open_counts() == {ACCOUNT: 1}
         (snapshot,) = _events(stream, "snapshot")
         assert snapshot["id"] == "1"
-        assert orjson.loads(snapshot["data"]) == service.current_state(ACCOUNT, None, clock.now)
+        assert orjson.loads(snapshot["data"]) == service.live.current_state(
+            ACCOUNT, None, clock.now
+        )
 
         await asyncio.to_thread(
             client.post,
@@ -212,7 +214,7 @@ def test_snapshot_then_changes_then_disconnect_releases_the_slot(
         await stream.until(lambda body: body.count(b"event: agent") == 2)
         agents = _events(stream, "agent")
         assert [m["id"] for m in agents] == ["2", "3"]
-        listing = service.current_state(ACCOUNT, None, clock.now)["agents"]
+        listing = service.live.current_state(ACCOUNT, None, clock.now)["agents"]
         for message in agents:
             data = orjson.loads(message["data"])
             agent_id = data.pop("agentId")
@@ -324,7 +326,9 @@ def test_a_reader_behind_the_log_gets_a_new_snapshot(
         snapshots = _events(stream, "snapshot")
         assert _events(stream, "agent") == []
         assert snapshots[1]["id"] == "5"
-        assert orjson.loads(snapshots[1]["data"]) == service.current_state(ACCOUNT, None, clock.now)
+        assert orjson.loads(snapshots[1]["data"]) == service.live.current_state(
+            ACCOUNT, None, clock.now
+        )
         stream.gone.set()
         await asyncio.wait_for(task, 5)
 

@@ -109,7 +109,7 @@ def test_listeners_rebuild_the_listing_and_resume_with_exactly_the_tail(
         groups.create(ACCOUNT, [Edit(AgentGroup("", "Sales", "-1"))])
         groups.create(ACCOUNT, [Edit(AgentGroup("", "Tier 2", "1"))])
         _stored(service, clock, first, "ingest")
-        start = service.open_feed(ACCOUNT, None)
+        start = service.live.open_feed(ACCOUNT, None)
         assert start.snapshot is not None
         rebuilt = dict(start.snapshot["agents"])
         cursor, received = start.cursor, []
@@ -118,11 +118,11 @@ def test_listeners_rebuild_the_listing_and_resume_with_exactly_the_tail(
             if change is not None:
                 _directory_changed(service, change)
             _stored(service, clock, raw, how)
-            service.sync_feed(ACCOUNT)  # what an open stream does every poll
-            read = service.feed.read(ACCOUNT, cursor)
+            service.live.sync_feed(ACCOUNT)  # what an open stream does every poll
+            read = service.live.feed.read(ACCOUNT, cursor)
             assert read is not None
             changes, cursor = read
-            listing = service.current_state(ACCOUNT, None, clock.now)["agents"]
+            listing = service.live.current_state(ACCOUNT, None, clock.now)["agents"]
             latest: dict[int, Change] = {c.agent_id: c for c in changes}
             for change in latest.values():
                 assert change.state == listing[str(change.agent_id)]
@@ -139,15 +139,15 @@ def test_listeners_rebuild_the_listing_and_resume_with_exactly_the_tail(
         # Resume after an id received (or after the snapshot's id).
         choices = [start.snapshot_id, *ids]
         resume_id = choices[min(int(pick * len(choices)), len(choices) - 1)]
-        resumed = service.open_feed(ACCOUNT, resume_id)
+        resumed = service.live.open_feed(ACCOUNT, resume_id)
         timed_at_id = any(c.timed and c.id == resume_id for c in received)
         # The first snapshot's id is where this process started keeping changes: what
         # came before it (in another process, say) is unknown, so it is not resumed.
         if timed_at_id or resume_id == start.snapshot_id:
-            assert resumed.snapshot == service.current_state(ACCOUNT, None, clock.now)
+            assert resumed.snapshot == service.live.current_state(ACCOUNT, None, clock.now)
         else:
             assert resumed.snapshot is None
-            read = service.feed.read(ACCOUNT, resumed.cursor)
+            read = service.live.feed.read(ACCOUNT, resumed.cursor)
             assert read is not None
             assert read[0] == [c for c in received if c.id > resume_id]
     finally:

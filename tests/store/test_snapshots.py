@@ -34,7 +34,7 @@ QUERIES = [
 
 def answers(service: ActivityService) -> list[Any]:
     found: list[Any] = [service.agent_activity(ACCOUNT, q, NOW) for q in QUERIES]
-    found.append(service.current_state(ACCOUNT, None, NOW))
+    found.append(service.live.current_state(ACCOUNT, None, NOW))
     found.append(service.engine.last_seq(ACCOUNT))
     return found
 

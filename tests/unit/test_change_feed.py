@@ -46,18 +46,18 @@ class Listener:
 
     def __init__(self, service: ActivityService, last_event_id: int | None = None) -> None:
         self.service = service
-        self.start: FeedStart = service.open_feed(ACCOUNT, last_event_id)
+        self.start: FeedStart = service.live.open_feed(ACCOUNT, last_event_id)
         self.cursor = self.start.cursor
 
     def take(self) -> list[Change]:
-        read = self.service.feed.read(ACCOUNT, self.cursor)
+        read = self.service.live.feed.read(ACCOUNT, self.cursor)
         assert read is not None, "the listener fell behind the log"
         changes, self.cursor = read
         return changes
 
 
 def now_state(service: ActivityService, agent: int) -> dict[str, Any] | None:
-    agents = service.current_state(ACCOUNT, None, service.clock())["agents"]
+    agents = service.live.current_state(ACCOUNT, None, service.clock())["agents"]
     found: dict[str, Any] | None = agents.get(str(agent))
     return found
 
@@ -67,7 +67,7 @@ def test_snapshot_first_then_each_change_equals_the_state_at_that_instant(
 ) -> None:
     ingest(service, state(1, clock.now - 10 * MINUTE, "ONLINE"))
     listener = Listener(service)
-    assert listener.start.snapshot == service.current_state(ACCOUNT, None, clock.now)
+    assert listener.start.snapshot == service.live.current_state(ACCOUNT, None, clock.now)
     assert listener.start.snapshot_id == service.store.last_seq(ACCOUNT) == 1
     assert listener.take() == []
 
@@ -143,19 +143,19 @@ def test_a_future_dated_event_is_published_when_it_takes_effect(
     later = clock.now + 30_000
     future_seq = ingest(service, state(1, later, "BACK_SOON"), state(2, later, "ONLINE"))
     assert listener.take() == []
-    assert service.feed.next_due(ACCOUNT) == later
+    assert service.live.feed.next_due(ACCOUNT) == later
     clock.now = later - 1
-    service.sync_feed(ACCOUNT)
+    service.live.sync_feed(ACCOUNT)
     assert listener.take() == []
     clock.now = later
-    service.sync_feed(ACCOUNT)
+    service.live.sync_feed(ACCOUNT)
     changes = listener.take()
     # Agent 2 had no event at or before now: it appears when its first one takes effect.
     assert [(c.agent_id, c.state["state"]) for c in changes] == [(1, "BACK_SOON"), (2, "ONLINE")]
     assert all(c.timed and c.id == future_seq for c in changes)
     for change in changes:
         assert change.state == now_state(service, change.agent_id)
-    assert service.feed.next_due(ACCOUNT) is None
+    assert service.live.feed.next_due(ACCOUNT) is None
 
 
 def test_an_ingest_after_the_due_time_publishes_the_future_change_itself(
@@ -193,7 +193,7 @@ def test_resume_ahead_of_the_store_gets_a_snapshot(
     seq = ingest(service, state(1, clock.now, "ONLINE"))
     assert Listener(service, seq).start.snapshot is None
     ahead = Listener(service, seq + 1)  # e.g. the database was restored from a backup
-    assert ahead.start.snapshot == service.current_state(ACCOUNT, None, clock.now)
+    assert ahead.start.snapshot == service.live.current_state(ACCOUNT, None, clock.now)
     assert ahead.start.snapshot_id == seq
 
 
@@ -208,10 +208,10 @@ def test_resume_from_before_the_log_gets_a_snapshot(clock: FakeClock) -> None:
         seqs = [ingest(service, state(1, clock.now - 9 + i, n)) for i, n in enumerate(_STATES)]
         assert Listener(service, seqs[-3]).start.snapshot is None  # still in the log
         fallback = Listener(service, seqs[-4])  # dropped from the log
-        assert fallback.start.snapshot == service.current_state(ACCOUNT, None, clock.now)
+        assert fallback.start.snapshot == service.live.current_state(ACCOUNT, None, clock.now)
         assert fallback.start.snapshot_id == seqs[-1]
         # A reader that fell behind is told so (it then starts over from a snapshot).
-        assert service.feed.read(ACCOUNT, 0) is None
+        assert service.live.feed.read(ACCOUNT, 0) is None
     finally:
         store.close()
 
@@ -223,7 +223,7 @@ def test_resume_at_an_id_shared_with_a_timed_change_gets_a_snapshot(
     seq = ingest(service, state(1, clock.now, "ONLINE"), state(1, clock.now + 5000, "AWAY"))
     assert [c.id for c in listener.take()] == [seq - 1]
     clock.now += 5000
-    service.sync_feed(ACCOUNT)
+    service.live.sync_feed(ACCOUNT)
     (timed,) = listener.take()
     assert (timed.id, timed.timed) == (seq, True)
     # A client at `seq` may or may not have seen the timed change: it gets the state.
@@ -244,12 +244,12 @@ def test_reason_names_are_in_the_objects_and_a_rename_is_published(
     assert (change.agent_id, change.state["reasonName"]) == (3, "Lunch")
 
     service.store.reasons.update(ACCOUNT, 1, ReasonFields("Long lunch"), revision)
-    service.sync_feed(ACCOUNT)  # what an open stream does every poll
+    service.live.sync_feed(ACCOUNT)  # what an open stream does every poll
     changes = listener.take()
     # The agents Away under that reason, and nobody else; marked as not caused by an event.
     assert [(c.agent_id, c.id, c.timed) for c in changes] == [(1, seq, True), (3, seq, True)]
     for change in changes:
         assert change.state == now_state(service, change.agent_id)
         assert change.state["reasonName"] == "Long lunch"
-    service.sync_feed(ACCOUNT)
+    service.live.sync_feed(ACCOUNT)
     assert listener.take() == []

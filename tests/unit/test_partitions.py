@@ -94,7 +94,7 @@ def test_a_partitioned_service_holds_only_its_accounts(clock: FakeClock) -> None
         assert mine.catch_up_all() == 1
         assert mine.lag() == 0
         assert mine.engine.holdings() == {MINE: 2}
-        assert set(mine.current_states(clock.now)) == {MINE}
+        assert set(mine.live.current_states(clock.now)) == {MINE}
         mine.prune()
         assert mine.engine.holdings() == {MINE: 2}
         assert writer.engine.holdings() == {MINE: 2, OTHERS: 2}

@@ -134,7 +134,7 @@ class ActivityHandlers(Handlers):
                 )
                 groups = self.within_team(credentials, account_id, query.agent_ids, query.group_ids)
                 with known_groups():
-                    answer = self.service.current_state(
+                    answer = self.service.live.current_state(
                         account_id, query.agent_ids, query.as_of, groups
                     )
                 return orjson.dumps(answer)

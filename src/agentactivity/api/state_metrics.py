@@ -36,7 +36,7 @@ class LiveStateCollector(Collector):
             streams.add_metric([account_id], count)
         yield streams
         try:
-            listings = self.service.current_states(self.service.clock())
+            listings = self.service.live.current_states(self.service.clock())
         except Exception as exc:  # the store is unreachable: leave the gauges out
             log.warning("agent gauges not exported: the store is not reachable: %r", exc)
             return

@@ -178,7 +178,7 @@ class StreamHandler(Handlers):
                     headers={"Retry-After": "1"},
                 )
             try:
-                start = self.service.open_feed(account_id, last_event_id, asked.selected)
+                start = self.service.live.open_feed(account_id, last_event_id, asked.selected)
                 return asked, start
             except BaseException:
                 self.hub.release(account_id)
@@ -195,7 +195,7 @@ class StreamHandler(Handlers):
         directory (members moved, groups re-parented or deleted); `asked` is updated."""
         if asked.group_ids is None:
             return False
-        if self.service.feed_directory_revision(account_id) == asked.revision:
+        if self.service.live.feed_directory_revision(account_id) == asked.revision:
             return False
         # A group deleted since the stream opened selects nobody (no 400 mid-stream).
         before = asked.selected
@@ -209,7 +209,7 @@ class StreamHandler(Handlers):
     async def _events(
         self, account_id: str, asked: Selection, start: FeedStart, request: Request
     ) -> AsyncIterator[bytes]:
-        service, feed, settings = self.service, self.service.feed, self.service.settings
+        service, feed, settings = self.service, self.service.live.feed, self.service.settings
         loop = asyncio.get_running_loop()
         woken = asyncio.Event()
 
@@ -237,7 +237,7 @@ class StreamHandler(Handlers):
                 read = None if regrouped else feed.read(account_id, cursor)
                 if read is None:  # fell behind the log (or regrouped): start over
                     start = await run_in_threadpool(
-                        service.open_feed, account_id, None, asked.selected
+                        service.live.open_feed, account_id, None, asked.selected
                     )
                     cursor = start.cursor
                     chunk = snapshot_frame(start)
@@ -262,7 +262,7 @@ class StreamHandler(Handlers):
         next heartbeat; then poll the store if it is this stream's turn."""
         service, settings = self.service, self.service.settings
         timeout = min(settings.stream_poll_seconds, SHUTDOWN_CHECK_SECONDS, max(heartbeat_in, 0.0))
-        due = service.feed.next_due(account_id)
+        due = service.live.feed.next_due(account_id)
         if due is not None:
             timeout = min(timeout, max(due - service.clock(), 0) / 1000)
         try:
@@ -271,9 +271,9 @@ class StreamHandler(Handlers):
             pass
         if self.hub.closing:
             return
-        due = service.feed.next_due(account_id)
+        due = service.live.feed.next_due(account_id)
         now = time.monotonic()
-        if service.feed.claim_poll(account_id, now, settings.stream_poll_seconds) or (
+        if service.live.feed.claim_poll(account_id, now, settings.stream_poll_seconds) or (
             due is not None and due <= service.clock()
         ):
-            await run_in_threadpool(service.sync_feed, account_id)
+            await run_in_threadpool(service.live.sync_feed, account_id)

@@ -21,11 +21,11 @@ from agentactivity.directory import DirectorySnapshot
 from agentactivity.engine import Engine
 from agentactivity.engine.account import AccountTimelines, ScopeFigures
 from agentactivity.events import Event, TimeBounds, checked_batch
-from agentactivity.feed import ChangeFeed, Evaluate, FeedStart
 from agentactivity.no_wait import WouldWait, waiting_forbidden
 from agentactivity.query import ActivityQuery
 from agentactivity.service.directory import DirectoryCache
 from agentactivity.service.history import FOREVER, History, by_agent
+from agentactivity.service.live_state import LiveState
 from agentactivity.service.reason_names import ReasonNames
 from agentactivity.service.snapshots import Snapshots, snapshot_directory
 from agentactivity.service.status_changes import StatusPage, selected_agents, status_page
@@ -57,13 +57,19 @@ class ActivityService:
         self._ingest_lock = threading.Lock()
         self._accepted = 0
         self._duplicates = 0
-        # Changes of agents' current state, for the live stream (fed under the catch-up
-        # lock, so in the order events reach the engine).
-        self.feed = ChangeFeed(settings.stream_log_size)
-        self._feed_revisions: dict[str, int] = {}  # reasons revision each feed last saw
-        # The directory revision each feed last saw (streams filtered by agent groups
-        # compare it with the one they selected their agents at).
-        self._feed_directories: dict[str, tuple[int, int]] = {}
+        # Agents' current state and the change feed of the live stream
+        # (service/live_state.py), fed by `_apply`.
+        self.live = LiveState(
+            store,
+            self.engine,
+            settings,
+            clock,
+            self._catch_up_lock,
+            self._catch_up_locked,
+            self.directory,
+            self.name_reasons,
+            self.account_ids,
+        )
         # Engine snapshots (None: off): read at start-up, written by `serve`.
         directory = snapshot_directory(settings)
         self.snapshots = (
@@ -157,13 +163,7 @@ class ActivityService:
             # horizon may have changed; rebuild them from the store.
             horizon, last_seq = self.engine.horizon(account_id), self.engine.last_seq(account_id)
             self._load_agents(account_id, stale, horizon, last_seq)
-        self.feed.applied(
-            account_id,
-            batch,
-            self.clock(),
-            self._evaluator(account_id),
-            self.engine.last_seq(account_id),
-        )
+        self.live.applied(account_id, batch)
 
     def prune(self, store: bool = True) -> int:
         """Forget events that nothing after the edge depends on: in the store before the
@@ -304,22 +304,6 @@ class ActivityService:
         decoded: dict[str, Any] = orjson.loads(self.agent_activity_json(account_id, query, now_ms))
         return decoded
 
-    def current_state(
-        self,
-        account_id: str,
-        agent_ids: tuple[int, ...] | None,
-        as_of: int,
-        group_ids: tuple[str, ...] | None = None,
-    ) -> dict[str, Any]:
-        """SPEC section 7's current state at `as_of` (epoch ms), after catching up, of
-        the agents asked (None: all) within the agent groups asked (None: any). Raises
-        UnknownGroups for an unknown or deleted group id."""
-        directory = self.directory(account_id)
-        agent_ids = directory.select(agent_ids, group_ids)
-        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
-            self.catch_up(account_id)
-        return self._state_body(account_id, agent_ids, as_of, directory)
-
     def status_changes(
         self, account_id: str, query: StatusQuery, group_ids: tuple[str, ...] | None = None
     ) -> StatusPage:
@@ -346,32 +330,6 @@ class ActivityService:
             group_ids = tuple(group for group in group_ids if group in directory.groups)
         return directory.select(agent_ids, group_ids), directory.revision
 
-    def feed_directory_revision(self, account_id: str) -> tuple[int, int] | None:
-        """The directory revision the account's change feed last published objects at."""
-        return self._feed_directories.get(account_id)
-
-    def current_states(self, as_of: int) -> dict[str, dict[str, Any]]:
-        """Every stored account's current-state listing at `as_of` as the engine has it
-        (no catch-up: for the metrics, read at every scrape)."""
-        return {
-            account_id: self._state_body(account_id, None, as_of)["agents"]
-            for account_id in self.account_ids()
-        }
-
-    def _state_body(
-        self,
-        account_id: str,
-        agent_ids: tuple[int, ...] | None,
-        as_of: int,
-        directory: DirectorySnapshot | None = None,
-    ) -> dict[str, Any]:
-        """The one place state objects are made, for the listing and the stream alike."""
-        window_start = as_of - self.settings.retention_ms
-        answer = self.engine.current_state(account_id, agent_ids, as_of, window_start)
-        self.name_reasons(account_id, answer["agents"])
-        label_agents(answer["agents"], directory or self.directory(account_id))
-        return answer
-
     def reason_names(self, account_id: str) -> Mapping[str, str]:
         """{reasonId: text} from the account's status reasons (deleted ones included),
         as of the store's current revision of them."""
@@ -386,66 +344,3 @@ class ActivityService:
         """The account's users and agent groups (not deleted), as of the store's current
         revisions of both: one cheap read per call, the items re-read only when changed."""
         return self._directory.snapshot(account_id)
-
-    def _evaluator(self, account_id: str) -> Evaluate:
-        def evaluate(agent_ids: tuple[int, ...] | None, as_of: int) -> dict[str, Any]:
-            agents: dict[str, Any] = self._state_body(account_id, agent_ids, as_of)["agents"]
-            return agents
-
-        return evaluate
-
-    # --- the live stream -----------------------------------------------------------------
-
-    def sync_feed(self, account_id: str) -> None:
-        """Apply events other processes stored and publish changes that came due (the
-        streams of an account call this every poll interval)."""
-        with self._catch_up_lock:
-            self._sync_feed_locked(account_id)
-
-    def _sync_feed_locked(self, account_id: str) -> None:
-        # Read before anything is evaluated: a rename racing with this sync is caught
-        # by the next one.
-        revision = self.store.reasons.revision(account_id)
-        directory = self.directory(account_id).revision
-        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
-            self._catch_up_locked(account_id)
-        now, evaluate = self.clock(), self._evaluator(account_id)
-        watermark = self.engine.last_seq(account_id)
-        self.feed.run_due(account_id, now, evaluate, watermark)
-        if (
-            self._feed_revisions.get(account_id, revision) != revision
-            or self._feed_directories.get(account_id, directory) != directory
-        ):
-            # Reason names or the directory changed: objects of agents Away with a
-            # reason, or renamed, or moved to another group, may read anew.
-            self.feed.reevaluate(account_id, now, evaluate, watermark)
-        self._feed_revisions[account_id] = revision
-        self._feed_directories[account_id] = directory
-
-    def open_feed(
-        self,
-        account_id: str,
-        last_event_id: int | None,
-        agent_ids: tuple[int, ...] | None = None,
-    ) -> FeedStart:
-        """Where a stream of the account starts: in step with the store first, then a
-        resume after `last_event_id` or a snapshot (see feed.ChangeFeed.start)."""
-        with self._catch_up_lock:
-            self._sync_feed_locked(account_id)
-            return self.feed.start(
-                account_id,
-                last_event_id,
-                self.clock(),
-                self._evaluator(account_id),
-                self.engine.last_seq(account_id),
-                agent_ids,
-            )
-
-
-def label_agents(agents: Mapping[str, dict[str, Any]], directory: DirectorySnapshot) -> None:
-    """Add the directory's fields to agent-state objects ({agentId: object}, SPEC 8)."""
-    for agent_id, agent in agents.items():
-        label = directory.label(int(agent_id))
-        agent["agentName"] = label.name
-        agent["employeeId"] = label.employee_id
-        agent["agentGroupId"] = label.group_id
