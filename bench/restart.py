@@ -3,13 +3,16 @@ store holding a week, with an engine snapshot and without (a full rebuild).
 
     python -m bench.restart --agents 10000          # the issue's case: 10.6 M events
     python -m bench.restart --agents 300 --hours 24 # a quick look
+    python -m bench.restart --agents 1000 --db postgresql://postgres@127.0.0.1/empty
 
 Steps: simulate `--hours` (default 167) of `--agents` agents ending now, straight into a
 fresh SQLite file, hour by hour (constant memory); start `serve --no-snapshot`, time to
 `/readyz` 200 (the rebuild), stop it; start `serve` (snapshots beside the file): a
 rebuild again, after which it writes the snapshot (its size and write time are read
 from its log line); stop it; start `serve` again and time `/readyz` (the snapshot).
-Q1 is asked of both the rebuilt and the restored server and must be equal.
+Q1 is asked of both the rebuilt and the restored server and must be equal. With `--db`
+(an empty PostgreSQL database) the same steps run there, the snapshots in the working
+folder.
 """
 
 from __future__ import annotations
@@ -121,13 +124,17 @@ def run(
     hours: float,
     advance: Callable[[int], None] | None = None,
     keep: Path | None = None,
+    db_url: str | None = None,
 ) -> dict[str, Any]:
-    """The measures; `keep`: a folder to work in and leave behind (the servers' logs)."""
+    """The measures; `keep`: a folder to work in and leave behind (the servers' logs);
+    `db_url`: an empty database to fill (default: a new SQLite file there)."""
     end = time.time_ns() // 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         workdir = keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        db = f"sqlite:///{workdir}/restart.db"
+        db = db_url or f"sqlite:///{workdir}/restart.db"
+        if not db.startswith("sqlite"):
+            os.environ["AGENTACTIVITY_SNAPSHOT_DIR"] = str(workdir / "snapshots")
         filled = time.perf_counter()
         events = fill(db, agents, hours, end, advance or (lambda n: None))
         filled = time.perf_counter() - filled
@@ -154,6 +161,7 @@ def run(
     return {
         "agents": agents,
         "hours": hours,
+        "backend": "SQLite" if db.startswith("sqlite") else "PostgreSQL",
         "events": events,
         "fill_s": filled,
         "ready_rebuild_s": rebuild_s,
@@ -171,7 +179,7 @@ def table(result: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
     """The restart measures as one table of the report (bench/report.py)."""
     title = (
         f"Restart to /readyz 200: {result['agents']:,} agents x {result['hours']:g} h "
-        f"({result['events']:,} events, SQLite)"
+        f"({result['events']:,} events, {result.get('backend', 'SQLite')})"
     )
     rows = [
         ["without a snapshot (full rebuild)", f"{result['ready_rebuild_s']:.1f} s"],
@@ -191,12 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", type=Path, default=None, help="work in this new folder and keep it (logs)"
     )
+    parser.add_argument(
+        "--db", default=None, help="an empty database to use (default: a new SQLite file)"
+    )
     args = parser.parse_args(argv)
     from rich.progress import Progress
 
     with Progress() as progress:
-        task = progress.add_task("simulating into SQLite (hours)", total=max(1, int(args.hours)))
-        result = run(args.agents, args.hours, lambda n: progress.advance(task, n), args.keep)
+        task = progress.add_task("simulating into the store (hours)", total=max(1, int(args.hours)))
+        advance = lambda n: progress.advance(task, n)  # noqa: E731
+        result = run(args.agents, args.hours, advance, args.keep, args.db)
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

@@ -23,6 +23,7 @@ import pytest
 from agentactivity.clock import DAY_MS, HOUR_MS, now_ms
 from agentactivity.simulate import Simulator, write_ndjson
 from tests.e2e.conftest import cli_command
+from tests.store.conftest import BACKENDS, backend_url
 
 ACCOUNT = "12345678"
 # A simulated agent makes about 6.4 events an hour.
@@ -98,7 +99,10 @@ def test_checking_a_file_ten_times_larger_takes_no_more_memory(tmp_path: Path) -
     assert peaks[1] - peaks[0] < MAX_GROWTH_BYTES, peaks
 
 
-def test_storing_and_exporting_ten_times_more_take_no_more_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_storing_and_exporting_ten_times_more_take_no_more_memory(
+    tmp_path: Path, backend: str
+) -> None:
     big = tmp_path / "big.ndjson"
     total = simulated_file(big, STORED_AGENTS)
     assert total > 80_000
@@ -107,33 +111,43 @@ def test_storing_and_exporting_ten_times_more_take_no_more_memory(tmp_path: Path
 
     peaks = {}
     for name, path, count in (("small", small, total // 10), ("big", big, total)):
-        db = f"sqlite:///{tmp_path / name}.db"
-        # Memory follows the batch (about 1 KB an event, the default 50,000 included),
-        # never the file: with batches smaller than both files, the two must match.
-        rss, errors = peak_rss(
-            tmp_path,
-            "import",
-            "--account",
-            ACCOUNT,
-            "--db",
-            db,
-            "--input",
-            str(path),
-            "--batch",
-            str(BATCH),
-        )
-        assert f"Imported {count}, duplicates 0" in errors
-        exported = tmp_path / f"{name}.out.ndjson"
-        out_rss, errors = peak_rss(
-            tmp_path, "export", "--account", ACCOUNT, "--db", db, "--output", str(exported)
-        )
-        assert f"Exported {count} events" in errors
-        assert exported.read_bytes() == path.read_bytes()
-        peaks[name] = (rss, out_rss)
+        folder = tmp_path / name
+        folder.mkdir()
+        with backend_url(backend, folder) as db:
+            peaks[name] = import_and_export(tmp_path, db, name, path, count)
 
     (import_small, export_small), (import_big, export_big) = peaks["small"], peaks["big"]
     assert import_big - import_small < MAX_GROWTH_BYTES, peaks
     assert export_big - export_small < MAX_GROWTH_BYTES, peaks
+
+
+def import_and_export(
+    tmp_path: Path, db: str, name: str, path: Path, count: int
+) -> tuple[int, int]:
+    """Peak resident bytes of `import` of `path` into `db`, then of `export` of it (which
+    must give the file back as it was)."""
+    # Memory follows the batch (about 1 KB an event, the default 50,000 included),
+    # never the file: with batches smaller than both files, the two must match.
+    rss, errors = peak_rss(
+        tmp_path,
+        "import",
+        "--account",
+        ACCOUNT,
+        "--db",
+        db,
+        "--input",
+        str(path),
+        "--batch",
+        str(BATCH),
+    )
+    assert f"Imported {count}, duplicates 0" in errors
+    exported = tmp_path / f"{name}.out.ndjson"
+    out_rss, errors = peak_rss(
+        tmp_path, "export", "--account", ACCOUNT, "--db", db, "--output", str(exported)
+    )
+    assert f"Exported {count} events" in errors
+    assert exported.read_bytes() == path.read_bytes()
+    return rss, out_rss
 
 
 def stored(path: Path) -> int:
