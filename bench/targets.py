@@ -27,53 +27,26 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     q = run.get("queries", {})
     out: list[dict[str, Any]] = []
 
-    def at_least(target: str, goal: float, value: float | None, unit: str = "x") -> None:
-        if value is None:
-            out.append(
-                {
-                    "target": target,
-                    "goal": f">= {goal:g}{unit}",
-                    "measured": "-",
-                    "met": False,
-                    "gap": "not measured",
-                }
-            )
-            return
-        met = value >= goal
-        entry = {
+    def bound(target: str, goal: float, value: float | None, unit: str, least: bool) -> None:
+        entry: dict[str, Any] = {
             "target": target,
-            "goal": f">= {goal:g}{unit}",
-            "measured": f"{value:.2f}{unit}",
-            "met": met,
-            "value": value,
+            "goal": f"{'>=' if least else '<='} {goal:g}{unit}",
         }
-        if not met:
-            entry["gap"] = f"missed: {goal / value:.1f}x short"
+        if value is None:
+            entry.update(measured="-", met=False, gap="not measured")
+        else:
+            met = value >= goal if least else value <= goal
+            entry.update(measured=f"{value:.2f}{unit}", met=met, value=value)
+            if not met:
+                shortfall = goal / value if least else value / goal
+                entry["gap"] = f"missed: {shortfall:.1f}x {'short' if least else 'over'}"
         out.append(entry)
 
+    def at_least(target: str, goal: float, value: float | None, unit: str = "x") -> None:
+        bound(target, goal, value, unit, least=True)
+
     def at_most(target: str, goal: float, value: float | None, unit: str) -> None:
-        if value is None:
-            out.append(
-                {
-                    "target": target,
-                    "goal": f"<= {goal:g}{unit}",
-                    "measured": "-",
-                    "met": False,
-                    "gap": "not measured",
-                }
-            )
-            return
-        met = value <= goal
-        entry = {
-            "target": target,
-            "goal": f"<= {goal:g}{unit}",
-            "measured": f"{value:.2f}{unit}",
-            "met": met,
-            "value": value,
-        }
-        if not met:
-            entry["gap"] = f"missed: {value / goal:.1f}x over"
-        out.append(entry)
+        bound(target, goal, value, unit, least=False)
 
     def ratio(name: str) -> float | None:
         entry = q.get(name, {})
