@@ -39,7 +39,7 @@ from agentactivity.settings import Settings
 from agentactivity.simulate import Simulator
 from agentactivity.store import open_store
 from bench.data import HOUR_MS, http_params, queries
-from bench.httpbench import _exe, free_port
+from bench.httpbench import _exe, free_port, stop
 from bench.servers import fresh_schema
 from tests.e2e.haproxy import fleet_config
 
@@ -112,12 +112,7 @@ def started(command: list[str], name: str, base: str, workdir: str) -> Iterator[
         try:
             yield Running(name, process, base)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def serve(stack: ExitStack, db: str, workdir: str, name: str, *options: str) -> Running:

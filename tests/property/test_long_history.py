@@ -12,6 +12,7 @@ from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
 from tests.property import reference
+from tests.property.event_draws import any_event
 
 DAY = 86_400_000
 SPAN = 30 * DAY
@@ -34,16 +35,7 @@ def streams(draw: st.DrawFn) -> list[Event]:
         lo = SPAN - 2 * DAY if recent else 0
         time = BASE + draw(st.integers(lo // 60_000, SPAN // 60_000)) * 60_000
         time += draw(st.sampled_from([0, 1, 999]))
-        kind = draw(st.sampled_from(["state", "state", "chat_start", "chat_end", "max_chats"]))
-        eid = f"e{n}"
-        if kind == "state":
-            state = draw(st.sampled_from(["ONLINE", "BACK_SOON", "AWAY", "OFFLINE"]))
-            reason = draw(st.sampled_from(REASONS)) if state == "AWAY" else None
-            out.append(Event("state", agent, time, eid, state=state, reason_id=reason))
-        elif kind == "max_chats":
-            out.append(Event("max_chats", agent, time, eid, max_chats=draw(st.integers(0, 2))))
-        else:
-            out.append(Event(kind, agent, time, eid, chat_id=draw(st.sampled_from(CHATS))))
+        out.append(any_event(draw, agent, time, f"e{n}", REASONS, CHATS))
     return out
 
 

@@ -10,6 +10,7 @@ from agentactivity.engine import Engine
 from agentactivity.events import Event
 from agentactivity.query import ActivityQuery
 from agentactivity.store import SQLiteStore
+from tests.property.event_draws import any_event
 
 BASE = 1_790_000_100_000 - 1_790_000_100_000 % 300_000
 SPAN = 3 * 3_600_000
@@ -29,16 +30,7 @@ def events(draw: st.DrawFn) -> list[Event]:
             + draw(st.integers(0, SPAN // 60_000)) * 60_000
             + draw(st.sampled_from([0, 1, 999]))
         )
-        kind = draw(st.sampled_from(["state", "state", "chat_start", "chat_end", "max_chats"]))
-        eid = f"e{n}"
-        if kind == "state":
-            state = draw(st.sampled_from(["ONLINE", "BACK_SOON", "AWAY", "OFFLINE"]))
-            reason = draw(st.sampled_from(REASONS)) if state == "AWAY" else None
-            out.append(Event("state", agent, time, eid, state=state, reason_id=reason))
-        elif kind == "max_chats":
-            out.append(Event("max_chats", agent, time, eid, max_chats=draw(st.integers(0, 3))))
-        else:
-            out.append(Event(kind, agent, time, eid, chat_id=draw(st.sampled_from(CHATS))))
+        out.append(any_event(draw, agent, time, f"e{n}", REASONS, CHATS, most_chats=3))
     return out
 
 
