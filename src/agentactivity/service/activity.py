@@ -66,6 +66,7 @@ class ActivityService:
             clock,
             self._catch_up_lock,
             self._catch_up_locked,
+            self.catch_up_if_behind,
             self.directory,
             self.name_reasons,
             self.account_ids,
@@ -139,6 +140,15 @@ class ActivityService:
         """Feed the engine every stored event it has not seen yet."""
         with self._catch_up_lock:
             return self._catch_up_locked(account_id)
+
+    def catch_up_if_behind(self, account_id: str) -> None:
+        """Catch up when the store holds events the engine has not seen (other servers',
+        workers', `import`'s): one short read of the store's last seq when it does not.
+        On the event loop (no_wait.py) a catch-up raises WouldWait instead."""
+        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
+            if waiting_forbidden():
+                raise WouldWait("events to catch up on")
+            self.catch_up(account_id)
 
     def _catch_up_locked(self, account_id: str) -> int:
         read = 0
@@ -255,24 +265,17 @@ class ActivityService:
 
         On the event loop (no_wait.py) anything beyond the engine's memory and one short
         store read (the directory, a catch-up, the history) raises WouldWait instead."""
-        quick = waiting_forbidden()
         directory = None
         if query.agent_group_ids is not None or query.group_totals:
-            if quick:
+            if waiting_forbidden():
                 raise WouldWait("the directory is read")
             # One snapshot for the filter and the rollups: membership as it is now.
             directory = self.directory(account_id)
             selected = directory.select(query.agent_ids, query.agent_group_ids)
             query = dataclasses.replace(query, agent_ids=selected)
-        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
-            if quick:
-                raise WouldWait("events to catch up on")
-            self.catch_up(account_id)
+        self.catch_up_if_behind(account_id)
         now = self.clock() if now_ms is None else now_ms
-        start, end = query.window(now)
-        if quick and start < self.engine.horizon(account_id):
-            raise WouldWait("the history is read")
-        past = self._past(account_id, query.agent_ids, start, end)
+        past = self._past(account_id, query.agent_ids, *query.window(now))
         return self.engine.agent_activity_json(account_id, query, now, directory, past)
 
     def scope_figures(
@@ -280,8 +283,7 @@ class ActivityService:
     ) -> ScopeFigures:
         """Raw ms figures of the asked agents (None: all) over each scope [a, b), after
         catching up (reports and other callers that render figures their own way)."""
-        if self.store.last_seq(account_id) > self.engine.last_seq(account_id):
-            self.catch_up(account_id)
+        self.catch_up_if_behind(account_id)
         start, end = min(a for a, _ in scopes), max(b for _, b in scopes)
         past = self._past(account_id, agent_ids, start, end)
         if past is not None:
@@ -292,9 +294,12 @@ class ActivityService:
         self, account_id: str, agent_ids: tuple[int, ...] | None, start: int, end: int
     ) -> AccountTimelines | None:
         """Timelines read from the store when [start, end) begins before the engine's
-        horizon (the live window), else None: the engine answers."""
+        horizon (the live window), else None: the engine answers. On the event loop
+        (no_wait.py) such a read raises WouldWait instead."""
         if start >= self.engine.horizon(account_id):
             return None
+        if waiting_forbidden():
+            raise WouldWait("the history is read")
         return self.history.timelines(account_id, agent_ids, start, end)
 
     def agent_activity(

@@ -27,7 +27,8 @@ class LiveState:
     """Agents' current state and its change feed, over the service's store and engine.
 
     Takes from the service what it shares with it: the catch-up lock and the catch-up
-    that runs under it (so the feed sees events in the engine's order), the directory
+    that runs under it (so the feed sees events in the engine's order), the catch-up a
+    listing makes when the store is ahead, the directory
     snapshots, the reason names and the accounts this server holds."""
 
     def __init__(
@@ -38,6 +39,7 @@ class LiveState:
         clock: Clock,
         catch_up_lock: threading.Lock,
         catch_up_locked: Callable[[str], int],
+        catch_up_if_behind: Callable[[str], None],
         directory: Callable[[str], DirectorySnapshot],
         name_reasons: Callable[[str, Mapping[str, dict[str, Any]]], None],
         account_ids: Callable[[], list[str]],
@@ -48,6 +50,7 @@ class LiveState:
         self._clock = clock
         self._catch_up_lock = catch_up_lock
         self._catch_up_locked = catch_up_locked
+        self._catch_up_if_behind = catch_up_if_behind
         self._directory = directory
         self._name_reasons = name_reasons
         self._account_ids = account_ids
@@ -71,9 +74,7 @@ class LiveState:
         UnknownGroups for an unknown or deleted group id."""
         directory = self._directory(account_id)
         agent_ids = directory.select(agent_ids, group_ids)
-        if self._store.last_seq(account_id) > self._engine.last_seq(account_id):
-            with self._catch_up_lock:
-                self._catch_up_locked(account_id)
+        self._catch_up_if_behind(account_id)
         return self._state_body(account_id, agent_ids, as_of, directory)
 
     def feed_directory_revision(self, account_id: str) -> tuple[int, int] | None:
